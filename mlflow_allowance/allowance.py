@@ -1,0 +1,397 @@
+"""Version allowances: which semantic versions an environment may use.
+
+>>> from mlflow_allowance import VersionAllowance
+>>> prod = VersionAllowance.parse("<=1.0")
+>>> prod.allows("1.0"), prod.allows("2.0")
+(True, False)
+>>> VersionAllowance.parse("1.0 <= v <= 2.0")
+VersionAllowance('>=1.0,<=2.0')
+>>> VersionAllowance.parse("<=2.0").compare(prod)
+<AllowanceComparison.WIDER: 'wider'>
+
+Pre-releases (``2.0rc1``, ``2.0.0-rc.1``) are left out unless the allowance itself names one or the caller
+opts in:
+
+>>> VersionAllowance.parse("<=2.0").allows("2.0rc1")
+False
+>>> VersionAllowance.parse("<=2.0").allows("2.0rc1", prereleases=True)
+True
+>>> VersionAllowance.parse(">=2.0rc1").allows("2.0rc2")
+True
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import TypeVar
+
+from packaging.specifiers import InvalidSpecifier, Specifier
+from packaging.version import InvalidVersion, Version
+
+from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError
+from mlflow_allowance.versions import SemanticVersion
+
+__all__ = ["AllowanceComparison", "VersionAllowance"]
+
+_V = TypeVar("_V", str, SemanticVersion)
+
+_EXPECTED = (
+    "expected PEP 440 specifiers like '<=2.0', '>=1.0,<2.0', '~=1.4', '==2.*', '!=1.3', "
+    "a range like '1.0<=v<=2.0', or '*' for any version"
+)
+# A variable standing for the version in range forms: '1.0<=v<=2.0', '1.0 <= version < 2.0'.
+_VARIABLE = re.compile(r"(?:(?<=^)|(?<=[<>=]))(?:v|ver|version|x)(?=$|[<>=!])", re.IGNORECASE)
+_LEADING_OP = re.compile(r"^(===|~=|==|!=|<=|>=|<|>|=)")
+_TRAILING_OP = re.compile(r"(===|==|<=|>=|<|>|=)$")
+_FLIPPED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "=": "==", "==": "==", "===": "==="}
+_OP_RANK = {"===": 0, "==": 1, "~=": 2, ">=": 3, ">": 4, "<=": 5, "<": 6, "!=": 7}
+
+
+class AllowanceComparison(enum.Enum):
+    """How one allowance relates to another: ``a.compare(b)`` reads "a is ... than b"."""
+
+    EQUAL = "equal"
+    WIDER = "wider"
+    NARROWER = "narrower"
+    OVERLAPPING = "overlapping"
+    DISJOINT = "disjoint"
+
+
+class VersionAllowance:
+    """An immutable set of allowed semantic versions, parsed from what people type.
+
+    Equality and hashing follow :attr:`canonical`; parsing the canonical form gives an equal allowance.
+    """
+
+    __slots__ = ("__dict__", "_specs")
+
+    def __init__(self, specs: Iterable[Specifier] = ()) -> None:
+        self._specs = tuple(sorted(set(specs), key=_sort_key))
+
+    @classmethod
+    def parse(cls, text: str) -> VersionAllowance:
+        """Parse an allowance; raise :class:`InvalidAllowanceError` (a ``ValueError``) if invalid.
+
+        >>> VersionAllowance.parse("=2.0").canonical
+        '==2.0'
+        >>> VersionAllowance.parse("2.0 ≥ version > 1.0").canonical
+        '>1.0,<=2.0'
+        >>> VersionAllowance.parse("<=2.0,>3")
+        Traceback (most recent call last):
+        ...
+        mlflow_allowance.errors.InvalidAllowanceError: Invalid allowance '<=2.0,>3': no version can ...
+        """
+        if not isinstance(text, str):
+            raise InvalidAllowanceError(f"Invalid allowance {text!r}: {_EXPECTED}")
+        compact = "".join(text.replace("≤", "<=").replace("≥", ">=").split())
+        if not compact:
+            raise InvalidAllowanceError(f"Invalid allowance {text!r}: it is empty; {_EXPECTED}")
+        specs: list[Specifier] = []
+        for clause in compact.split(","):
+            specs.extend(_parse_clause(text, clause))
+        allowance = cls(specs)
+        allowance._reject_if_empty(text)
+        return allowance
+
+    @cached_property
+    def canonical(self) -> str:
+        """The normalised text: sorted clauses, no spaces, ``*`` for any version."""
+        return ",".join(str(spec) for spec in self._specs) or "*"
+
+    @cached_property
+    def prereleases(self) -> bool:
+        """Whether pre-releases are allowed by default: true when a clause names one."""
+        return any(_names_prerelease(spec) for spec in self._specs)
+
+    @property
+    def is_any(self) -> bool:
+        """True for ``*``, the allowance that allows every final version."""
+        return not self._specs
+
+    def allows(self, version: str | SemanticVersion, *, prereleases: bool | None = None) -> bool:
+        """Whether ``version`` is allowed.
+
+        ``prereleases`` overrides the default of :attr:`prereleases`. A string that is not a version raises
+        :class:`InvalidVersionError`, unless an arbitrary-equality clause (``===``) names it exactly.
+        """
+        if isinstance(version, SemanticVersion):
+            return self._allows_value(version.value, version.text, prereleases)
+        try:
+            value = Version(version)
+        except InvalidVersion:
+            if self._specs and all(spec.operator == "===" for spec in self._specs):
+                return all(spec.version.lower() == version.strip().lower() for spec in self._specs)
+            SemanticVersion.parse(version)  # raises the package's InvalidVersionError
+            raise  # pragma: no cover - parse() above always raises here
+        return self._allows_value(value, version, prereleases)
+
+    def filter(self, versions: Iterable[_V], *, prereleases: bool | None = None) -> list[_V]:
+        """The allowed items of ``versions``, in their order; strings that are not versions are skipped.
+
+        >>> VersionAllowance.parse("==2.*").filter(["1.0", "2.0", "2.1", "banana", "3.0"])
+        ['2.0', '2.1']
+        """
+        pre = self.prereleases if prereleases is None else prereleases
+        specs = self._specs
+        kept: list[_V] = []
+        for item in versions:
+            if isinstance(item, SemanticVersion):
+                value, text = item.value, item.text
+            else:
+                try:
+                    value, text = Version(item), item
+                except InvalidVersion:
+                    continue
+            if value.is_prerelease and not pre:
+                continue
+            if all(_contains(spec, value, text) for spec in specs):
+                kept.append(item)
+        return kept
+
+    def highest(self, versions: Iterable[_V], *, prereleases: bool | None = None) -> _V | None:
+        """The highest allowed item of ``versions``, or ``None``.
+
+        >>> VersionAllowance.parse("<=1.0").highest(["0.9", "1.0", "1.0.post1", "2.0"])
+        '1.0'
+        """
+        allowed = self.filter(versions, prereleases=prereleases)
+        return max(allowed, key=_order_key, default=None)
+
+    def __and__(self, other: object) -> VersionAllowance:
+        """The allowance of versions both allow; :class:`InvalidAllowanceError` if none can satisfy both.
+
+        >>> VersionAllowance.parse("<=2.0") & VersionAllowance.parse(">=1.0")
+        VersionAllowance('>=1.0,<=2.0')
+        """
+        if not isinstance(other, VersionAllowance):
+            return NotImplemented
+        both = VersionAllowance((*self._specs, *other._specs))
+        both._reject_if_empty(f"{self.canonical} & {other.canonical}")
+        return both
+
+    def compare(self, other: VersionAllowance) -> AllowanceComparison:
+        """How this allowance relates to ``other`` (wider, narrower, equal, overlapping or disjoint).
+
+        Decided on probe versions around every boundary either allowance names (just below, at, and just
+        above each, with pre-, post-, dev- and local variants), which is where any difference must show.
+
+        >>> a = VersionAllowance.parse("<=2.0")
+        >>> a.compare(VersionAllowance.parse("==2.0")).value, a.compare(VersionAllowance.parse(">=3")).value
+        ('wider', 'disjoint')
+        >>> a.compare(VersionAllowance.parse(">=1.0")).value
+        'overlapping'
+        """
+        only_self = only_other = both = False
+        for probe in _probes((*self._specs, *other._specs)):
+            mine, theirs = self._allows_probe(probe), other._allows_probe(probe)
+            only_self |= mine and not theirs
+            only_other |= theirs and not mine
+            both |= mine and theirs
+        if not only_self and not only_other:
+            return AllowanceComparison.EQUAL
+        if not only_other:
+            return AllowanceComparison.WIDER
+        if not only_self:
+            return AllowanceComparison.NARROWER
+        return AllowanceComparison.OVERLAPPING if both else AllowanceComparison.DISJOINT
+
+    def is_wider_than(self, other: VersionAllowance) -> bool:
+        """True when this allows everything ``other`` allows, and more."""
+        return self.compare(other) is AllowanceComparison.WIDER
+
+    def is_narrower_than(self, other: VersionAllowance) -> bool:
+        """True when ``other`` allows everything this allows, and more."""
+        return self.compare(other) is AllowanceComparison.NARROWER
+
+    def __iter__(self) -> Iterator[str]:
+        """The canonical clauses."""
+        return (str(spec) for spec in self._specs)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, VersionAllowance):
+            return NotImplemented
+        return self.canonical == other.canonical
+
+    def __hash__(self) -> int:
+        return hash(self.canonical)
+
+    def __str__(self) -> str:
+        return self.canonical
+
+    def __repr__(self) -> str:
+        return f"VersionAllowance({self.canonical!r})"
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (VersionAllowance.parse, (self.canonical,))
+
+    def _allows_value(self, value: Version, text: str, prereleases: bool | None) -> bool:
+        pre = self.prereleases if prereleases is None else prereleases
+        if value.is_prerelease and not pre:
+            return False
+        return all(_contains(spec, value, text) for spec in self._specs)
+
+    def _allows_probe(self, probe: str) -> bool:
+        try:
+            return self.allows(probe)
+        except InvalidVersionError:
+            return False
+
+    def _reject_if_empty(self, text: str) -> None:
+        if any(self._allows_probe_pre(p) for p in _probes(self._specs)):
+            return
+        culprits = self._specs
+        for i, first in enumerate(self._specs):
+            for second in self._specs[i + 1 :]:
+                pair = VersionAllowance((first, second))
+                if not any(pair._allows_probe_pre(p) for p in _probes(pair._specs)):
+                    culprits = (first, second)
+                    break
+            else:
+                continue
+            break
+        listed = ", ".join(repr(str(spec)) for spec in culprits)
+        raise InvalidAllowanceError(f"Invalid allowance {text!r}: no version can satisfy all of {listed}")
+
+    def _allows_probe_pre(self, probe: str) -> bool:
+        try:
+            return self.allows(probe, prereleases=True)
+        except InvalidVersionError:
+            return False
+
+
+def _parse_clause(text: str, clause: str) -> list[Specifier]:
+    if clause == "*":
+        return []
+    parts = _VARIABLE.split(clause)
+    if len(parts) == 2:
+        left, right = parts
+        specs = []
+        if left:
+            match = _TRAILING_OP.search(left)
+            if not match:
+                raise _invalid(text, clause)
+            specs.append(_specifier(text, clause, _FLIPPED[match.group(1)] + left[: match.start()]))
+        if right:
+            specs.append(_specifier(text, clause, right))
+        if not specs:
+            raise _invalid(text, clause)
+        return specs
+    if len(parts) > 2:
+        raise _invalid(text, clause)
+    match = _LEADING_OP.match(clause)
+    if not match:
+        return [_specifier(text, clause, "==" + clause)]  # a bare version means exactly that version
+    if match.group(1) == "=":
+        return [_specifier(text, clause, "=" + clause)]
+    return [_specifier(text, clause, clause)]
+
+
+def _specifier(text: str, clause: str, spec_text: str) -> Specifier:
+    match = _LEADING_OP.match(spec_text)
+    if match and match.group(1) == "=":
+        spec_text = "=" + spec_text
+    try:
+        spec = Specifier(spec_text)
+    except InvalidSpecifier:
+        raise _invalid(text, clause) from None
+    if spec.operator == "===":
+        return spec
+    version = spec.version
+    suffix = ".*" if version.endswith(".*") else ""
+    normal = str(Version(version.removesuffix(".*"))) + suffix
+    return Specifier(spec.operator + normal)
+
+
+def _invalid(text: str, clause: str) -> InvalidAllowanceError:
+    where = "" if clause == "".join(text.split()) else f" (in {clause!r})"
+    return InvalidAllowanceError(f"Invalid allowance {text!r}{where}: {_EXPECTED}")
+
+
+def _contains(spec: Specifier, value: Version, text: str) -> bool:
+    if spec.operator == "===":
+        return spec.version.lower() in (text.strip().lower(), str(value).lower())
+    return spec.contains(value, prereleases=True)
+
+
+def _names_prerelease(spec: Specifier) -> bool:
+    try:
+        return Version(spec.version.removesuffix(".*")).is_prerelease
+    except InvalidVersion:
+        return False
+
+
+def _sort_key(spec: Specifier) -> tuple[int, Version | None, str, int]:
+    try:
+        return (0, Version(spec.version.removesuffix(".*")), spec.version, _OP_RANK[spec.operator])
+    except InvalidVersion:
+        return (1, None, spec.version, _OP_RANK[spec.operator])
+
+
+def _order_key(item: str | SemanticVersion) -> Version:
+    return item.value if isinstance(item, SemanticVersion) else Version(item)
+
+
+_SUFFIXES = ("", ".dev0", "a0", "a1.dev1", "b2", "rc1", "rc9999", ".post0.dev0", ".post1", ".post9999")
+_LOCALS = ("", "+probe")
+
+
+def _probes(specs: Iterable[Specifier]) -> set[str]:
+    """Versions just below, at and just above every boundary the clauses name."""
+    probes = {"0", "0.dev0", "0.0.1", "1", "99999", "99999.post1", "1!0", "1!99999"}
+    for spec in specs:
+        raw = spec.version
+        probes.add(raw)
+        probes.add(raw + "+probe" if "+" not in raw else raw)
+        try:
+            version = Version(raw.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        probes.update(_family(version))
+        for release in _neighbour_releases(version.release):
+            epoch = f"{version.epoch}!" if version.epoch else ""
+            base = epoch + ".".join(map(str, release))
+            probes.update(base + suffix + local for suffix in _SUFFIXES for local in _LOCALS)
+    return probes
+
+
+def _family(version: Version) -> set[str]:
+    """The version itself and its immediate pre/post/dev neighbours, with and without a local label."""
+    found = {str(version), version.public, version.public + "+probe", version.public + "+zzz.9"}
+    public = version.public
+    if version.dev is not None:
+        found.update({public.rsplit(".dev", 1)[0] + f".dev{version.dev + d}" for d in (1,)})
+        if version.dev > 0:
+            found.add(public.rsplit(".dev", 1)[0] + f".dev{version.dev - 1}")
+    if version.post is not None:
+        found.update({public + ".dev0", public + ".post" + str(version.post + 1)})
+    if version.pre is not None:
+        letter, number = version.pre
+        head = public.split(letter, 1)[0]
+        found.update({f"{head}{letter}{number + 1}", f"{head}{letter}{number}.post1"})
+        if number > 0:
+            found.add(f"{head}{letter}{number - 1}")
+    found.update({public + ".post1", public + ".post1.dev0"} if version.post is None else set())
+    return {probe for probe in found if _valid(probe)}
+
+
+def _neighbour_releases(release: tuple[int, ...]) -> set[tuple[int, ...]]:
+    found = {release, (*release, 0, 1), (*release, 1), (*release, 0), release[:1]}
+    for size in range(1, len(release) + 1):
+        head = release[:size]
+        found.add((*head[:-1], head[-1] + 1))
+        found.add((*head[:-1], head[-1] + 1, 0))
+        if head[-1] > 0:
+            found.add((*head[:-1], head[-1] - 1))
+            found.add((*head[:-1], head[-1] - 1, 99999))
+    return found
+
+
+def _valid(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True

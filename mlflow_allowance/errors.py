@@ -1,0 +1,65 @@
+"""The package's one error tree.
+
+Every error the package raises derives from :class:`AllowanceError`. Errors caused by what a user typed are
+also :class:`ValueError` (or :class:`LookupError` for things that do not exist), so callers that only know
+the standard library still catch them. Each class carries the CLI ``exit_code`` it maps to.
+
+>>> from mlflow_allowance import VersionAllowance, InvalidAllowanceError
+>>> try:
+...     VersionAllowance.parse(">=3,<2")
+... except InvalidAllowanceError as exc:
+...     print(exc)
+Invalid allowance '>=3,<2': no version can satisfy all of '<2', '>=3'
+"""
+
+from __future__ import annotations
+
+
+class AllowanceError(Exception):
+    """Root of every error raised by mlflow-allowance."""
+
+    exit_code: int = 2
+
+
+class InputError(AllowanceError, ValueError):
+    """Something the user gave is malformed; nothing was written."""
+
+
+class InvalidAllowanceError(InputError):
+    """An allowance string could not be parsed or can never be satisfied."""
+
+
+class InvalidVersionError(InputError):
+    """A semantic version could not be parsed."""
+
+
+class InvalidEnvironmentError(InputError):
+    """An environment name is not a valid MLflow alias name."""
+
+
+class InvalidModelNameError(InputError):
+    """A registered-model name is empty or otherwise unusable."""
+
+
+class NotFoundError(AllowanceError, LookupError):
+    """A registered model, model version, metric or audit record does not exist."""
+
+
+class RegistryError(AllowanceError):
+    """The MLflow tracking or registry server failed or refused a request."""
+
+
+class RegistryUnavailableError(RegistryError):
+    """The MLflow tracking or registry server could not be reached."""
+
+
+class NoEligibleCandidateError(AllowanceError):
+    """No candidate satisfies the environment's policy; nothing was promoted."""
+
+    exit_code = 1
+
+
+class RollbackRefusedError(AllowanceError):
+    """A rollback target is missing or violates the current allowance (use ``force`` to override)."""
+
+    exit_code = 1
