@@ -7,6 +7,8 @@ are imported lazily, so ``import mlflow_allowance`` stays cheap.
 from __future__ import annotations
 
 from mlflow_allowance.allowance import AllowanceComparison, VersionAllowance
+from mlflow_allowance.audit import AuditKind, AuditRecord
+from mlflow_allowance.client import AllowanceClient
 from mlflow_allowance.errors import (
     AllowanceError,
     InputError,
@@ -20,23 +22,55 @@ from mlflow_allowance.errors import (
     RegistryUnavailableError,
     RollbackRefusedError,
 )
+from mlflow_allowance.fluent import (
+    check,
+    get_allowance,
+    get_version,
+    history,
+    list_allowances,
+    promote,
+    register_model,
+    rollback,
+    select,
+    set_allowance,
+    set_version,
+    unset_allowance,
+)
+from mlflow_allowance.outcomes import (
+    AllowanceChange,
+    AllowanceSource,
+    CheckReport,
+    EffectiveAllowance,
+    ModelVersionInfo,
+    Promotion,
+    Violation,
+)
 from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, Verdict, evaluate
 from mlflow_allowance.versions import BumpPart, SemanticVersion, parse_version
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AllowanceChange",
+    "AllowanceClient",
     "AllowanceComparison",
     "AllowanceError",
+    "AllowanceSource",
+    "AuditKind",
+    "AuditRecord",
     "BumpPart",
     "Candidate",
+    "CheckReport",
+    "EffectiveAllowance",
     "InputError",
     "InvalidAllowanceError",
     "InvalidEnvironmentError",
     "InvalidModelNameError",
     "InvalidVersionError",
+    "ModelVersionInfo",
     "NoEligibleCandidateError",
     "NotFoundError",
+    "Promotion",
     "RegistryError",
     "RegistryUnavailableError",
     "RollbackRefusedError",
@@ -45,6 +79,19 @@ __all__ = [
     "SemanticVersion",
     "Verdict",
     "VersionAllowance",
+    "Violation",
+    "check",
     "evaluate",
+    "get_allowance",
+    "get_version",
+    "history",
+    "list_allowances",
     "parse_version",
+    "promote",
+    "register_model",
+    "rollback",
+    "select",
+    "set_allowance",
+    "set_version",
+    "unset_allowance",
 ]

@@ -54,9 +54,16 @@ class RegistryUnavailableError(RegistryError):
 
 
 class NoEligibleCandidateError(AllowanceError):
-    """No candidate satisfies the environment's policy; nothing was promoted."""
+    """No candidate satisfies the environment's policy; nothing was promoted.
+
+    ``selection`` holds the :class:`~mlflow_allowance.Selection` that explains every candidate.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, selection: object | None = None) -> None:
+        super().__init__(message)
+        self.selection = selection
 
 
 class RollbackRefusedError(AllowanceError):

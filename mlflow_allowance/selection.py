@@ -46,7 +46,8 @@ class Candidate:
     """One registry version that may compete for an environment.
 
     ``version`` is the registry's integer version; ``semver`` the semantic version text it carries (or
-    ``None``); ``created_at`` milliseconds since the epoch, as MLflow reports it.
+    ``None``); ``created_at`` milliseconds since the epoch, as MLflow reports it; ``stage`` the legacy
+    registry stage (``Production``, ``Staging``, ...), if any.
     """
 
     name: str
@@ -58,6 +59,7 @@ class Candidate:
     created_at: int = 0
     aliases: tuple[str, ...] = ()
     run_id: str | None = None
+    stage: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metrics", _frozen(self.metrics))
@@ -75,7 +77,8 @@ class SelectionPolicy:
     """What an environment wants: an allowance, and a metric to maximise or minimise (else the latest).
 
     ``required_tags`` must all be present on the candidate with exactly these values. ``prereleases``
-    overrides the allowance's own pre-release default.
+    overrides the allowance's own pre-release default. ``model_allowances`` maps a registered-model name to
+    an allowance that replaces ``allowance`` for that model's candidates (a per-model override).
     """
 
     allowance: VersionAllowance = field(default_factory=VersionAllowance)
@@ -83,9 +86,15 @@ class SelectionPolicy:
     maximize: bool = True
     required_tags: Mapping[str, str] = field(default_factory=dict)
     prereleases: bool | None = None
+    model_allowances: Mapping[str, VersionAllowance] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "required_tags", _frozen(self.required_tags))
+        object.__setattr__(self, "model_allowances", _frozen(self.model_allowances))
+
+    def allowance_for(self, model: str) -> VersionAllowance:
+        """The allowance that applies to candidates of registered model ``model``."""
+        return self.model_allowances.get(model, self.allowance)
 
     @property
     def strategy(self) -> str:
@@ -196,7 +205,7 @@ def _judge(
         semver = SemanticVersion.parse(candidate.semver)
     except InvalidVersionError:
         return None, metric, f"version tag {candidate.semver!r} is not a valid version"
-    allowance = policy.allowance
+    allowance = policy.allowance_for(candidate.name)
     if not allowance.allows(semver, prereleases=policy.prereleases):
         if semver.is_prerelease and allowance.allows(semver, prereleases=True):
             return semver, metric, f"{semver} is a pre-release; {allowance} does not name one"

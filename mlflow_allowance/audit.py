@@ -1,0 +1,121 @@
+"""Audit records: who changed which environment, when, from what to what, and why.
+
+Each record is stored as one run of the audit experiment; its fields become tags, and its details (the
+policy and the full candidate table of a promotion) are JSON split into tags of at most
+:data:`~mlflow_allowance.schema.TAG_VALUE_LIMIT` characters, so no single tag grows without bound.
+
+>>> record = AuditRecord("promotion", "prod", "AImodel", "AImodel/1", "AImodel/2", "ana", 1700000000000,
+...                      reason="highest F1 within <=1.0", details={"metric": "F1"})
+>>> AuditRecord.from_tags(record.to_tags(), record_id="r1") == record.with_id("r1")
+True
+>>> record.when.isoformat()
+'2023-11-14T22:13:20+00:00'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Literal, cast
+
+from mlflow_allowance.schema import PREFIX, TAG_VALUE_LIMIT
+
+__all__ = ["AuditKind", "AuditRecord"]
+
+AuditKind = Literal["allowance", "promotion", "rollback"]
+
+_KIND = PREFIX + "event"
+_ENV = PREFIX + "environment"
+_MODEL = PREFIX + "model"
+_OLD = PREFIX + "old"
+_NEW = PREFIX + "new"
+_USER = PREFIX + "user"
+_TIME = PREFIX + "time"
+_REASON = PREFIX + "reason"
+_DETAILS = PREFIX + "details."
+_CHUNK = TAG_VALUE_LIMIT - 1000
+#: Tag keys a search for one environment's events filters on.
+EVENT_TAG, ENVIRONMENT_TAG = _KIND, _ENV
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One change to an environment: an allowance set or unset, a promotion or a rollback.
+
+    ``model`` is ``None`` for a workspace-wide allowance; ``old``/``new`` are allowances (canonical text)
+    for allowance changes and ``name/version`` for promotions and rollbacks, ``None`` for "nothing".
+    ``time`` is milliseconds since the epoch (UTC).
+    """
+
+    kind: AuditKind
+    environment: str
+    model: str | None
+    old: str | None
+    new: str | None
+    user: str
+    time: int
+    reason: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    record_id: str | None = None
+
+    @property
+    def when(self) -> datetime:
+        """``time`` as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.time / 1000, tz=timezone.utc)
+
+    def with_id(self, record_id: str) -> AuditRecord:
+        """A copy carrying the id of the run that stores it."""
+        return replace(self, record_id=record_id)
+
+    def to_tags(self) -> dict[str, str]:
+        """The record as run tags, each value below the tag limit."""
+        tags = {
+            _KIND: self.kind,
+            _ENV: self.environment,
+            _MODEL: self.model or "",
+            _OLD: self.old or "",
+            _NEW: self.new or "",
+            _USER: self.user[:TAG_VALUE_LIMIT],
+            _TIME: str(self.time),
+            _REASON: self.reason[:TAG_VALUE_LIMIT],
+        }
+        payload = json.dumps(dict(self.details), sort_keys=True, separators=(",", ":"))
+        for index, start in enumerate(range(0, len(payload), _CHUNK)):
+            tags[f"{_DETAILS}{index:06d}"] = payload[start : start + _CHUNK]
+        return tags
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str], *, record_id: str | None = None) -> AuditRecord:
+        """Rebuild a record from the tags :meth:`to_tags` wrote."""
+        chunks = sorted(key for key in tags if key.startswith(_DETAILS))
+        payload = "".join(tags[key] for key in chunks)
+        details = json.loads(payload) if payload else {}
+        return cls(
+            kind=cast(AuditKind, tags[_KIND]),
+            environment=tags[_ENV],
+            model=tags.get(_MODEL) or None,
+            old=tags.get(_OLD) or None,
+            new=tags.get(_NEW) or None,
+            user=tags.get(_USER, ""),
+            time=int(tags.get(_TIME, "0")),
+            reason=tags.get(_REASON, ""),
+            details=details,
+            record_id=record_id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``time`` as ISO 8601)."""
+        return {
+            "id": self.record_id,
+            "kind": self.kind,
+            "environment": self.environment,
+            "model": self.model,
+            "old": self.old,
+            "new": self.new,
+            "user": self.user,
+            "time": self.when.isoformat(),
+            "reason": self.reason,
+            "details": dict(self.details),
+        }

@@ -1,0 +1,56 @@
+"""Module-level functions on MLflow's current tracking and registry URIs, like ``mlflow.register_model``.
+
+Each call builds an :class:`~mlflow_allowance.AllowanceClient` for the current URIs (so
+``mlflow.set_tracking_uri`` and ``MLFLOW_TRACKING_URI`` apply) and delegates to the method of the same
+name; see that method for parameters and errors.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from mlflow_allowance.client import AllowanceClient
+
+__all__ = [
+    "check",
+    "get_allowance",
+    "get_version",
+    "history",
+    "list_allowances",
+    "promote",
+    "register_model",
+    "rollback",
+    "select",
+    "set_allowance",
+    "set_version",
+    "unset_allowance",
+]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _fluent(method: Callable[Concatenate[AllowanceClient, _P], _R]) -> Callable[_P, _R]:
+    @functools.wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return method(AllowanceClient(), *args, **kwargs)
+
+    call.__qualname__ = method.__name__
+    call.__module__ = __name__
+    return call
+
+
+register_model = _fluent(AllowanceClient.register_model)
+set_version = _fluent(AllowanceClient.set_version)
+get_version = _fluent(AllowanceClient.get_version)
+set_allowance = _fluent(AllowanceClient.set_allowance)
+get_allowance = _fluent(AllowanceClient.get_allowance)
+unset_allowance = _fluent(AllowanceClient.unset_allowance)
+list_allowances = _fluent(AllowanceClient.list_allowances)
+select = _fluent(AllowanceClient.select)
+promote = _fluent(AllowanceClient.promote)
+rollback = _fluent(AllowanceClient.rollback)
+check = _fluent(AllowanceClient.check)
+history = _fluent(AllowanceClient.history)

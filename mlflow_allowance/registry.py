@@ -1,0 +1,376 @@
+"""The one seam to MLflow: every call to ``MlflowClient`` lives here, and every MLflow error is translated
+here into the package's own error tree.
+
+Everything above this module receives plain records (:class:`Candidate`, :class:`RegisteredModel`,
+:class:`AuditRecord`); nothing else imports ``mlflow``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlflow.entities import ViewType
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from mlflow_allowance.audit import ENVIRONMENT_TAG, AuditRecord
+from mlflow_allowance.errors import (
+    AllowanceError,
+    InputError,
+    NotFoundError,
+    RegistryError,
+    RegistryUnavailableError,
+)
+from mlflow_allowance.schema import AUDIT_EXPERIMENT, TAG_VALUE_LIMIT, VERSION_TAG
+from mlflow_allowance.selection import Candidate
+
+__all__ = ["RegisteredModel", "Registry", "quote"]
+
+#: Run ids per ``search_runs`` request; MLflow's filter parser handles this many comfortably.
+RUN_BATCH = 100
+#: Model versions per ``search_model_versions`` page (MLflow's own default and REST maximum).
+VERSION_PAGE = 10_000
+_URI_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered model's name, tags and aliases (alias → registry version)."""
+
+    name: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, int] = field(default_factory=dict)
+
+
+def quote(value: str) -> str:
+    """Quote ``value`` as a string literal in an MLflow search filter.
+
+    >>> quote("it's")
+    "'it\\\\'s'"
+    """
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def current_user() -> str:
+    """Who is acting, for the audit trail: ``MLFLOW_ALLOWANCE_USER``, else the login name."""
+    user = os.environ.get("MLFLOW_ALLOWANCE_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except Exception:  # getpass raises various errors without a login name (containers)
+        return "unknown"
+
+
+class Registry:
+    """Reads and writes everything mlflow-allowance keeps in an MLflow tracking server and registry."""
+
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+        with translated("connecting to MLflow"):
+            self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+        self.tracking_uri: str = self._client._tracking_client.tracking_uri
+        self.registry_uri: str = self._client._registry_uri or self.tracking_uri
+        self._audit_experiment_id: str | None = None
+
+    # Registered models and versions -------------------------------------------------------------------
+
+    def registered_model(self, name: str) -> RegisteredModel:
+        """The registered model ``name``; :class:`NotFoundError` if it does not exist."""
+        with translated(f"reading registered model {name!r}", model=name):
+            model = self._client.get_registered_model(name)
+        return _registered(model)
+
+    def registered_models(self) -> list[RegisteredModel]:
+        """Every registered model (paginated)."""
+        with translated("listing registered models"):
+            return [_registered(m) for m in _pages(self._client.search_registered_models, max_results=1000)]
+
+    def register(self, model_uri: str, name: str, tags: Mapping[str, str], await_seconds: int) -> int:
+        """Register ``model_uri`` as a new version of ``name`` carrying ``tags``; return its version.
+
+        Uses ``mlflow.register_model`` (it resolves ``runs:/`` and ``models:/`` URIs) against this
+        registry's URIs.
+        """
+        import mlflow
+
+        with translated(f"registering {model_uri!r} as {name!r}", model=name), self._as_current():
+            created = mlflow.register_model(
+                model_uri, name, await_registration_for=await_seconds, tags=dict(tags)
+            )
+        return int(created.version)
+
+    def version_semver(self, name: str, version: int) -> str | None:
+        """The semantic version tag of ``name`` version ``version``; :class:`NotFoundError` if missing."""
+        with translated(f"reading {name}/{version}", model=name):
+            found = self._client.get_model_version(name, str(version))
+        return found.tags.get(VERSION_TAG)
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
+        """Set a tag on one model version."""
+        with translated(f"tagging {name}/{version}", model=name):
+            self._client.set_model_version_tag(name, str(version), key, value)
+
+    def candidates(
+        self, models: Sequence[str], *, metric: str | None = None, version_run_tag: str | None = None
+    ) -> list[Candidate]:
+        """Every version of ``models`` as a :class:`Candidate`, with metrics from its training run.
+
+        Requests grow with N / page size: one paginated ``search_model_versions`` for all models, one
+        ``get_registered_model`` per model (aliases are not in search results), and — only when a metric
+        or a run tag is needed — ``search_runs`` batched by :data:`RUN_BATCH` run ids.
+        """
+        registered = {name: self.registered_model(name) for name in models}
+        names = ", ".join(quote(name) for name in models)
+        with translated("searching model versions"):
+            versions = list(
+                _pages(
+                    self._client.search_model_versions,
+                    filter_string=f"name IN ({names})",
+                    max_results=VERSION_PAGE,
+                )
+            )
+        runs: dict[str, Any] = {}
+        if metric is not None or version_run_tag is not None:
+            runs = self._runs({v.run_id for v in versions if v.run_id})
+        candidates = []
+        for mv in versions:
+            run = runs.get(mv.run_id) if mv.run_id else None
+            metrics: dict[str, float] = dict(run.data.metrics) if run is not None else {}
+            semver = mv.tags.get(VERSION_TAG)
+            if semver is None and version_run_tag is not None and run is not None:
+                semver = run.data.tags.get(version_run_tag)
+            version = int(mv.version)
+            aliases = tuple(a for a, v in registered[mv.name].aliases.items() if v == version)
+            candidates.append(
+                Candidate(
+                    name=mv.name,
+                    version=version,
+                    semver=semver,
+                    metrics=metrics,
+                    tags=dict(mv.tags),
+                    status=str(mv.status),
+                    created_at=int(mv.creation_timestamp or 0),
+                    aliases=aliases,
+                    run_id=mv.run_id or None,
+                    stage=mv.current_stage or None,
+                )
+            )
+        return candidates
+
+    def _runs(self, run_ids: set[str]) -> dict[str, Any]:
+        if not run_ids:
+            return {}
+        with translated("listing experiments"):
+            experiment_ids = [
+                e.experiment_id
+                for e in _pages(self._client.search_experiments, view_type=ViewType.ALL, max_results=1000)
+            ]
+        found: dict[str, Any] = {}
+        ordered = sorted(run_ids)
+        for start in range(0, len(ordered), RUN_BATCH):
+            batch = ordered[start : start + RUN_BATCH]
+            ids = ", ".join(quote(run_id) for run_id in batch)
+            with translated("reading training runs"):
+                for run in _pages(
+                    self._client.search_runs,
+                    experiment_ids=experiment_ids,
+                    filter_string=f"attributes.run_id IN ({ids})",
+                    run_view_type=ViewType.ALL,
+                    max_results=len(batch),
+                ):
+                    found[run.info.run_id] = run
+        return found
+
+    # Aliases and stages --------------------------------------------------------------------------------
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``@alias`` of ``name`` at ``version``."""
+        with translated(f"setting alias @{alias} on {name}/{version}", model=name):
+            self._client.set_registered_model_alias(name, alias, str(version))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        """Remove ``@alias`` from ``name``."""
+        with translated(f"removing alias @{alias} from {name}", model=name):
+            self._client.delete_registered_model_alias(name, alias)
+
+    def transition_stage(self, name: str, version: int, stage: str) -> None:
+        """Move ``name/version`` to the legacy ``stage``, archiving the versions that held it."""
+        import warnings
+
+        with translated(f"moving {name}/{version} to stage {stage}", model=name), warnings.catch_warnings():
+            # Stages are deprecated since MLflow 2.9; mirroring one is an explicit, documented opt-in.
+            warnings.simplefilter("ignore", FutureWarning)
+            self._client.transition_model_version_stage(
+                name, str(version), stage, archive_existing_versions=True
+            )
+
+    # Allowances ------------------------------------------------------------------------------------------
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        """Set a registered-model tag."""
+        _check_length(key, value)
+        with translated(f"tagging registered model {name!r}", model=name):
+            self._client.set_registered_model_tag(name, key, value)
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        """Delete a registered-model tag."""
+        with translated(f"untagging registered model {name!r}", model=name):
+            self._client.delete_registered_model_tag(name, key)
+
+    def workspace_tags(self) -> dict[str, str]:
+        """Tags of the audit experiment (where workspace-wide defaults live); empty if it does not exist."""
+        experiment_id = self._audit_experiment(create=False)
+        if experiment_id is None:
+            return {}
+        with translated("reading workspace allowances"):
+            return dict(self._client.get_experiment(experiment_id).tags)
+
+    def set_workspace_tag(self, key: str, value: str) -> None:
+        """Set a tag on the audit experiment, creating it if needed."""
+        _check_length(key, value)
+        experiment_id = self._audit_experiment(create=True)
+        assert experiment_id is not None
+        with translated("writing a workspace allowance"):
+            self._client.set_experiment_tag(experiment_id, key, value)
+
+    def delete_workspace_tag(self, key: str) -> None:
+        """Delete a tag of the audit experiment, if it exists."""
+        experiment_id = self._audit_experiment(create=False)
+        if experiment_id is None:
+            return
+        with translated("deleting a workspace allowance"):
+            self._client.delete_experiment_tag(experiment_id, key)
+
+    # Audit trail ------------------------------------------------------------------------------------------
+
+    def write_audit(self, record: AuditRecord) -> AuditRecord:
+        """Store ``record`` as a finished run of the audit experiment; return it with its run id."""
+        experiment_id = self._audit_experiment(create=True)
+        assert experiment_id is not None
+        tags = record.to_tags()
+        with translated("writing the audit trail"):
+            run = self._client.create_run(
+                experiment_id,
+                start_time=record.time,
+                tags={"mlflow.user": record.user[:TAG_VALUE_LIMIT]},
+                run_name=f"{record.kind} {record.environment}"[:250],
+            )
+            self._client.log_batch(run.info.run_id, tags=_run_tags(tags))
+            self._client.set_terminated(run.info.run_id, end_time=record.time)
+        return record.with_id(run.info.run_id)
+
+    def read_audit(self, environment: str | None = None) -> Iterator[AuditRecord]:
+        """Audit records, newest first, optionally of one environment."""
+        experiment_id = self._audit_experiment(create=False)
+        if experiment_id is None:
+            return
+        filter_string = f"tags.`{ENVIRONMENT_TAG}` = {quote(environment)}" if environment else ""
+        with translated("reading the audit trail"):
+            for run in _pages(
+                self._client.search_runs,
+                experiment_ids=[experiment_id],
+                filter_string=filter_string,
+                order_by=["attributes.start_time DESC"],
+                max_results=1000,
+            ):
+                yield AuditRecord.from_tags(run.data.tags, record_id=run.info.run_id)
+
+    def _audit_experiment(self, *, create: bool) -> str | None:
+        if self._audit_experiment_id is not None:
+            return self._audit_experiment_id
+        with translated("reading the audit experiment"):
+            experiment = self._client.get_experiment_by_name(AUDIT_EXPERIMENT)
+            if experiment is None:
+                if not create:
+                    return None
+                self._audit_experiment_id = self._client.create_experiment(
+                    AUDIT_EXPERIMENT,
+                    tags={"mlflow.note.content": "Allowances and audit trail of mlflow-allowance."},
+                )
+            else:
+                self._audit_experiment_id = experiment.experiment_id
+        return self._audit_experiment_id
+
+    @contextmanager
+    def _as_current(self) -> Iterator[None]:
+        """Make this registry's URIs MLflow's current ones for a fluent call (under a lock)."""
+        import mlflow
+
+        with _URI_LOCK:
+            previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+            mlflow.set_tracking_uri(self.tracking_uri)
+            mlflow.set_registry_uri(self.registry_uri)
+            try:
+                yield
+            finally:
+                mlflow.set_tracking_uri(previous[0])
+                mlflow.set_registry_uri(previous[1])
+
+
+def _registered(model: Any) -> RegisteredModel:
+    return RegisteredModel(
+        name=model.name,
+        tags=dict(model.tags or {}),
+        aliases={alias: int(version) for alias, version in (model.aliases or {}).items()},
+    )
+
+
+def _pages(search: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
+    token = None
+    while True:
+        page = search(**kwargs, page_token=token)
+        yield from page
+        token = page.token
+        if not token:
+            return
+
+
+def _run_tags(tags: Mapping[str, str]) -> list[Any]:
+    from mlflow.entities import RunTag
+
+    return [RunTag(key, value) for key, value in tags.items()]
+
+
+def _check_length(key: str, value: str) -> None:
+    if len(value) >= TAG_VALUE_LIMIT:
+        raise InputError(f"Value for {key!r} is {len(value)} characters; the limit is {TAG_VALUE_LIMIT - 1}")
+
+
+@contextmanager
+def translated(action: str, *, model: str | None = None) -> Iterator[None]:
+    """Translate MLflow and transport errors raised while doing ``action`` into the package's errors."""
+    try:
+        yield
+    except AllowanceError:
+        raise
+    except MlflowException as exc:
+        raise _translate(exc, action, model) from exc
+    except (ConnectionError, OSError) as exc:
+        raise RegistryUnavailableError(f"MLflow is unreachable while {action}: {exc}") from exc
+
+
+def _translate(exc: MlflowException, action: str, model: str | None) -> AllowanceError:
+    code = exc.error_code
+    message = str(exc.message).splitlines()[0] if exc.message else code
+    if code == "RESOURCE_DOES_NOT_EXIST":
+        if model is not None and "version" not in message.lower():
+            return NotFoundError(
+                f"registered model {model!r} does not exist; register a version first, e.g. "
+                f"mlflow_allowance.register_model(model_uri, {model!r}, version='1.0')"
+            )
+        return NotFoundError(f"{message} (while {action})")
+    if code in {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}:
+        return InputError(f"MLflow refused {action}: {message}")
+    lowered = message.lower()
+    if any(hint in lowered for hint in ("max retries", "connection", "failed to establish", "timed out")):
+        return RegistryUnavailableError(
+            f"MLflow is unreachable while {action}: {message}. Check the tracking URI "
+            "(--tracking-uri or MLFLOW_TRACKING_URI) and that the server is running"
+        )
+    return RegistryError(f"MLflow failed while {action}: {message}")

@@ -1,0 +1,44 @@
+"""Every name the package writes into MLflow, in one place (see docs/storage-schema.md).
+
+All tag keys share the prefix ``mlflow_allowance.``; the only other names written are environment aliases
+(``@prod``), the legacy stage when asked to mirror one, and the audit experiment.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AUDIT_EXPERIMENT",
+    "PREFIX",
+    "TAG_VALUE_LIMIT",
+    "VERSION_TAG",
+    "allowance_tag",
+    "environment_of_allowance_tag",
+]
+
+PREFIX = "mlflow_allowance."
+#: Model-version tag holding the semantic version (``2.0``).
+VERSION_TAG = PREFIX + "version"
+#: Experiment whose tags hold workspace-wide default allowances and whose runs are the audit trail.
+AUDIT_EXPERIMENT = "mlflow-allowance"
+#: PostgreSQL's limit for registered-model tag values; every value we write stays below it.
+TAG_VALUE_LIMIT = 5000
+
+_ALLOWANCE = PREFIX + "allowance."
+
+
+def allowance_tag(environment: str) -> str:
+    """Tag key of an environment's allowance: on the audit experiment (default) or a registered model.
+
+    >>> allowance_tag("prod")
+    'mlflow_allowance.allowance.prod'
+    """
+    return _ALLOWANCE + environment
+
+
+def environment_of_allowance_tag(key: str) -> str | None:
+    """The environment an allowance tag key belongs to, or ``None`` for any other key.
+
+    >>> environment_of_allowance_tag("mlflow_allowance.allowance.int"), environment_of_allowance_tag("x")
+    ('int', None)
+    """
+    return key[len(_ALLOWANCE) :] if key.startswith(_ALLOWANCE) else None
