@@ -82,6 +82,10 @@ class AllowanceChange:
         new = self.new.canonical if self.new is not None else "unset"
         if not self.changed:
             return f"{scope}: unchanged {new}"
+        if self.old is None:
+            return f"{scope}: set {new} (was unset: any version)"
+        if self.new is None:
+            return f"{scope}: unset {old} (now: the workspace default, else any version)"
         verb = {
             AllowanceComparison.WIDER: "widened",
             AllowanceComparison.NARROWER: "narrowed",

@@ -8,10 +8,11 @@ Everything above this module receives plain records (:class:`Candidate`, :class:
 from __future__ import annotations
 
 import getpass
+import io
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,7 +263,9 @@ class Registry:
                 run_name=f"{record.kind} {record.environment}"[:250],
             )
             self._client.log_batch(run.info.run_id, tags=_run_tags(tags))
-            self._client.set_terminated(run.info.run_id, end_time=record.time)
+            # Over REST, set_terminated prints "View run ..." links to stdout, which would corrupt --json.
+            with redirect_stdout(io.StringIO()):
+                self._client.set_terminated(run.info.run_id, end_time=record.time)
         return record.with_id(run.info.run_id)
 
     def read_audit(self, environment: str | None = None) -> Iterator[AuditRecord]:
