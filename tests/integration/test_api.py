@@ -17,7 +17,7 @@ from mlflow_allowance import (
     RollbackRefusedError,
     VersionAllowance,
 )
-from mlflow_allowance.schema import PREFIX, TAG_VALUE_LIMIT, VERSION_TAG
+from mlflow_allowance.schema import PREFIX, TAG_VALUE_LIMIT
 
 from .conftest import MakeVersion, aliases_of, registry_state
 
@@ -316,7 +316,8 @@ class TestPromote:
         for index in range(40):
             make_version(long_name, "1.0", {"F1": index / 100})
         promotion = api.promote(env, long_name, metric="F1")
-        assert promotion.record is not None and promotion.record.record_id is not None
+        assert promotion.record is not None
+        assert promotion.record.record_id is not None
         tags = mlflow_client.get_run(promotion.record.record_id).data.tags
         assert max(len(v) for v in tags.values()) < TAG_VALUE_LIMIT
         assert len(api.history(env)[0].details["candidates"]) == 40
@@ -386,7 +387,8 @@ class TestRollbackAndCheck:
         report = api.check(env, unique_name)
         assert [(v.version, v.problem) for v in report.violations] == [(2, "2.0 is outside <=1.0")]
         fixed = api.check(env, unique_name, fix=True)
-        assert fixed.fixes and fixed.fixes[0].new == f"{unique_name}/{one}"
+        assert fixed.fixes
+        assert fixed.fixes[0].new == f"{unique_name}/{one}"
         assert api.check(env, unique_name).ok
 
     def test_check_flags_a_holder_without_a_semantic_version(

@@ -68,4 +68,5 @@ def test_prod_and_int_follow_their_allowances(
     kinds = [(r.kind, r.new) for r in api.history(prod)]
     assert kinds[0] == ("promotion", f"{mlmodel}/{challenger}")
     assert ("rollback", f"{aimodel}/{best}") in kinds
-    assert api.check(prod).ok and api.check(int_).ok
+    assert api.check(prod).ok
+    assert api.check(int_).ok
