@@ -35,9 +35,10 @@ __all__ = ["RegisteredModel", "Registry", "quote"]
 
 #: Run ids per ``search_runs`` request; MLflow's filter parser handles this many comfortably.
 RUN_BATCH = 100
-#: Model versions per ``search_model_versions`` page (MLflow's own default and REST maximum).
+#: Model versions per ``search_model_versions`` page (MLflow's default; its maximum is 200,000).
 VERSION_PAGE = 10_000
 _URI_LOCK = threading.Lock()
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,27 @@ class RegisteredModel:
 
 
 def quote(value: str) -> str:
-    """Quote ``value`` as a string literal in an MLflow search filter.
+    r"""Quote ``value`` as a string literal for an MLflow ``IN (...)`` search filter.
 
-    >>> quote("it's")
-    "'it\\\\'s'"
+    MLflow decodes ``IN`` lists with ``ast.literal_eval`` but never unescapes ``=`` literals, so every
+    character outside a small safe set is written as a Python escape; the literal then holds no quote or
+    backslash that MLflow's SQL tokenizer could misread.
+
+    >>> quote("it's 50%")
+    "'it\\x27s\\x2050\\x25'"
     """
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    out: list[str] = []
+    for char in value:
+        code = ord(char)
+        if char in _SAFE:
+            out.append(char)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "'" + "".join(out) + "'"
 
 
 def current_user() -> str:
@@ -273,7 +289,8 @@ class Registry:
         experiment_id = self._audit_experiment(create=False)
         if experiment_id is None:
             return
-        filter_string = f"tags.`{ENVIRONMENT_TAG}` = {quote(environment)}" if environment else ""
+        # Environment names are validated alias names ([\\w-]+), safe inside '...' (`=` never unescapes).
+        filter_string = f"tags.`{ENVIRONMENT_TAG}` = '{environment}'" if environment else ""
         with translated("reading the audit trail"):
             for run in _pages(
                 self._client.search_runs,

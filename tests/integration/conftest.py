@@ -9,6 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlflow_allowance import AllowanceClient
+from mlflow_allowance.registry import quote
 from mlflow_allowance.schema import VERSION_TAG
 
 #: make_version(name, semver, metrics=..., tags=...) -> registry version
@@ -74,7 +75,7 @@ def registry_state(client: MlflowClient, *names: str) -> dict[str, object]:
     state: dict[str, object] = {}
     for name in names:
         model = client.get_registered_model(name)
-        versions = client.search_model_versions(f"name = '{name}'")
+        versions = client.search_model_versions(f"name IN ({quote(name)})")
         state[name] = (
             dict(model.aliases),
             dict(model.tags),
