@@ -256,6 +256,9 @@ class AllowanceClient:
             "policy": selection.policy.describe(),
             "models": list(names),
             "stage": stage,
+            "required_tags": dict(required_tags or {}),
+            "prereleases": prereleases,
+            "version_run_tag": version_run_tag,
             **selection.to_dict(),
         }
         return self._move_alias(
@@ -278,13 +281,12 @@ class AllowanceClient:
         """
         env = validate_environment(environment)
         name = validate_model_name(model)
+        self._registry.registered_model(name)  # unknown model: NotFoundError, not "nothing to roll back"
         last = next((r for r in self.history(env, model=name) if r.kind in _ALIAS_EVENTS), None)
         if last is None:
             raise RollbackRefusedError(f"nothing to roll back: no promotion of {name} to {env} is recorded")
         if last.old is None:
-            raise RollbackRefusedError(
-                f"nothing to roll back to: {last.new} was the first holder of @{env}"
-            )
+            raise RollbackRefusedError(f"nothing to roll back to: {last.new} was the first holder of @{env}")
         target_name, target_version = _split_key(last.old)
         models = _model_names(last.details.get("models") or [name, target_name])
         if target_name not in models:
@@ -295,7 +297,7 @@ class AllowanceClient:
             raise RollbackRefusedError(f"cannot roll back {env} to {last.old}: that version no longer exists")
         allowance = self.get_allowance(env, model=target_name).allowance
         semver = _parse_or_none(target.semver)
-        if not force and (semver is None or not allowance.allows(semver)):
+        if not force and (semver is None or not allowance.allows(semver, prereleases=True)):
             raise RollbackRefusedError(
                 f"cannot roll back {env} to {last.old}: its version {target.semver} is outside the current "
                 f"allowance {allowance}; pass force=True (--force) to roll back anyway"
@@ -316,8 +318,10 @@ class AllowanceClient:
         """Find environment aliases pointing at versions outside their current effective allowance.
 
         Checks ``environment`` (else every environment that has an allowance) on ``models`` (else every
-        registered model). With ``fix``, re-promotes each violated environment with the metric its last
-        promotion used (else the latest version).
+        registered model). A pre-release holder counts as inside when the allowance's range contains it:
+        the pre-release default only governs automatic selection (a ``prereleases=True`` promotion is not a
+        violation). With ``fix``, re-promotes each violated environment with the policy its last promotion
+        used (metric, required tags, pre-release choice), else the latest version.
         """
         envs = {validate_environment(environment)} if environment is not None else None
         registered = (
@@ -346,7 +350,7 @@ class AllowanceClient:
                         if semver_text is None
                         else f"invalid version {semver_text!r}"
                     )
-                elif not allowance.allows(semver):
+                elif not allowance.allows(semver, prereleases=True):
                     problem = f"{semver} is outside {allowance}"
                 else:
                     continue
@@ -437,6 +441,9 @@ class AllowanceClient:
             maximize=bool(details.get("maximize", True)),
             stage=details.get("stage"),
             reason=f"check --fix: {violation.problem}",
+            required_tags=details.get("required_tags") or None,
+            prereleases=details.get("prereleases"),
+            version_run_tag=details.get("version_run_tag"),
         )
 
     def _audit(

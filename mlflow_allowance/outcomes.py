@@ -85,7 +85,8 @@ class AllowanceChange:
         if self.old is None:
             return f"{scope}: set {new} (was unset: any version)"
         if self.new is None:
-            return f"{scope}: unset {old} (now: the workspace default, else any version)"
+            now = "the workspace default, else any version" if self.model else "any version"
+            return f"{scope}: unset {old} (now: {now})"
         verb = {
             AllowanceComparison.WIDER: "widened",
             AllowanceComparison.NARROWER: "narrowed",

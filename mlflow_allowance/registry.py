@@ -319,18 +319,30 @@ class Registry:
 
     @contextmanager
     def _as_current(self) -> Iterator[None]:
-        """Make this registry's URIs MLflow's current ones for a fluent call (under a lock)."""
-        import mlflow
+        """Make this registry's URIs MLflow's current ones for one fluent call, then restore them exactly.
 
+        ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` into the environment, so the
+        module globals and both environment variables are saved and put back as they were (under a lock).
+        """
+        import mlflow
+        from mlflow.tracking._model_registry import utils as registry_utils
+        from mlflow.tracking._tracking_service import utils as tracking_utils
+
+        names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
         with _URI_LOCK:
-            previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+            saved_env = {name: os.environ.get(name) for name in names}
+            saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
             mlflow.set_tracking_uri(self.tracking_uri)
             mlflow.set_registry_uri(self.registry_uri)
             try:
                 yield
             finally:
-                mlflow.set_tracking_uri(previous[0])
-                mlflow.set_registry_uri(previous[1])
+                tracking_utils._tracking_uri, registry_utils._registry_uri = saved
+                for name, value in saved_env.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
 
 
 def _registered(model: Any) -> RegisteredModel:

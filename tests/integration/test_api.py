@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -391,6 +394,34 @@ class TestRollbackAndCheck:
         assert fixed.fixes[0].new == f"{unique_name}/{one}"
         assert api.check(env, unique_name).ok
 
+    def test_fix_reuses_the_last_promotion_policy(
+        self, api: AllowanceClient, env: str, make_version: MakeVersion, unique_name: str
+    ) -> None:
+        validated = [
+            make_version(unique_name, semver, {"F1": f1}) for semver, f1 in (("1.0", 0.90), ("2.0", 0.95))
+        ]
+        unvalidated = make_version(unique_name, "1.1", {"F1": 0.99})
+        client = MlflowClient(api.tracking_uri, api.tracking_uri)
+        for version in validated:
+            client.set_model_version_tag(unique_name, str(version), "validated", "true")
+        api.set_allowance(env, "<=2.0")
+        promotion = api.promote(env, unique_name, metric="F1", required_tags={"validated": "true"})
+        assert promotion.new == f"{unique_name}/{validated[1]}"
+        api.set_allowance(env, "<2.0")
+        fixed = api.check(env, unique_name, fix=True).fixes[0]
+        assert fixed.new == f"{unique_name}/{validated[0]}"
+        assert fixed.new != f"{unique_name}/{unvalidated}"
+
+    def test_a_deliberate_prerelease_promotion_is_not_a_violation(
+        self, api: AllowanceClient, env: str, make_version: MakeVersion, unique_name: str
+    ) -> None:
+        candidate = make_version(unique_name, "2.0rc1", {"F1": 0.9})
+        api.set_allowance(env, "<=2.0")
+        assert (
+            api.promote(env, unique_name, metric="F1", prereleases=True).new == f"{unique_name}/{candidate}"
+        )
+        assert api.check(env, unique_name).ok
+
     def test_check_flags_a_holder_without_a_semantic_version(
         self,
         api: AllowanceClient,
@@ -404,6 +435,26 @@ class TestRollbackAndCheck:
         mlflow_client.set_registered_model_alias(unique_name, env, str(version))
         report = api.check(env, unique_name)
         assert [v.problem for v in report.violations] == ["no valid semantic version"]
+
+
+def test_register_model_stores_the_version_and_leaves_mlflow_uris_alone(
+    sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique_name: str
+) -> None:
+    import mlflow
+    import mlflow.sklearn
+    from sklearn.dummy import DummyClassifier
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    saved = tmp_path / "saved-model"
+    mlflow.sklearn.save_model(
+        DummyClassifier().fit([[0], [1]], [0, 1]), saved, pip_requirements=["scikit-learn"]
+    )
+    before = (dict(os.environ), mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    api = AllowanceClient(tracking_uri=sqlite_uri, registry_uri=sqlite_uri)
+    info = api.register_model(str(saved), unique_name, version="v1.0.0")
+    assert api.get_version(unique_name, info.version).semver == "v1.0.0"
+    assert (dict(os.environ), mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == before
 
 
 def test_bad_inputs_are_input_errors(api: AllowanceClient, env: str) -> None:
