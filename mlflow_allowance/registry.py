@@ -242,11 +242,12 @@ class Registry:
 
     def workspace_tags(self) -> dict[str, str]:
         """Tags of the audit experiment (where workspace-wide defaults live); empty if it does not exist."""
-        experiment_id = self._audit_experiment(create=False)
-        if experiment_id is None:
-            return {}
         with translated("reading workspace allowances"):
-            return dict(self._client.get_experiment(experiment_id).tags)
+            experiment = self._client.get_experiment_by_name(AUDIT_EXPERIMENT)
+        if experiment is None:
+            return {}
+        self._audit_experiment_id = experiment.experiment_id
+        return dict(experiment.tags)
 
     def set_workspace_tag(self, key: str, value: str) -> None:
         """Set a tag on the audit experiment, creating it if needed."""

@@ -1,4 +1,4 @@
-"""The project's two commands, runnable on a machine that has only Python 3.10+.
+"""The project's two commands, runnable on a machine that has only Python 3.11+.
 
     python3 scripts/dev.py walkthrough   # the seed article's story on an embedded sqlite store
     python3 scripts/dev.py test          # ruff, mypy --strict and the whole pytest suite

@@ -437,6 +437,8 @@ class TestRollbackAndCheck:
         assert [v.problem for v in report.violations] == ["no valid semantic version"]
 
 
+# save_model of a model without a signature warns that it infers "Any"; irrelevant to what is tested here.
+@pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning")
 def test_register_model_stores_the_version_and_leaves_mlflow_uris_alone(
     sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique_name: str
 ) -> None:

@@ -1,0 +1,660 @@
+"""The ``mlflow-allowance`` command line (also ``mlflow allowance``): a thin Typer face over the API.
+
+Each command checks what was typed, calls one :class:`~mlflow_allowance.AllowanceClient` method and renders
+the result: aligned plain text for people, or one JSON document on stdout with ``--json``. Every error of
+the package's tree becomes one line on stderr and its ``exit_code`` (2: bad input, unknown model, MLflow
+unreachable; 1: nothing eligible, rollback refused); ``--debug`` adds the traceback.
+
+Start-up is part of the interface: this module imports Typer and the pure core only. MLflow is imported
+when a command first needs the registry, and input the core can check on its own is checked before that,
+so a typo fails in milliseconds and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeGuard
+
+import typer
+from typer.core import TyperGroup
+
+from mlflow_allowance.allowance import VersionAllowance
+from mlflow_allowance.environments import validate_environment, validate_model_name
+from mlflow_allowance.errors import AllowanceError, InputError, NoEligibleCandidateError
+from mlflow_allowance.selection import Selection
+from mlflow_allowance.versions import SemanticVersion
+
+if TYPE_CHECKING:
+    from mlflow_allowance.audit import AuditRecord
+    from mlflow_allowance.client import AllowanceClient
+    from mlflow_allowance.outcomes import Promotion
+
+__all__ = ["PROG_NAME", "app", "main"]
+
+PROG_NAME = "mlflow-allowance"
+#: Same switch as the ``mlflow allowance`` hook's: tracebacks without typing ``--debug``.
+DEBUG_ENV = "MLFLOW_ALLOWANCE_DEBUG"
+
+
+@dataclass
+class _Settings:
+    """The global options, and the client built from them on first use."""
+
+    tracking_uri: str | None = None
+    registry_uri: str | None = None
+    debug: bool = False
+    _client: AllowanceClient | None = field(default=None, repr=False)
+    _mlflow_log_level: int | None = field(default=None, repr=False)
+
+    def client(self) -> AllowanceClient:
+        if self._client is None:
+            from mlflow_allowance.client import AllowanceClient
+
+            self._quiet_mlflow()
+            self._client = AllowanceClient(self.tracking_uri, self.registry_uri)
+        return self._client
+
+    def _quiet_mlflow(self) -> None:
+        """Keep MLflow's INFO lines (database set-up) off stderr, unless --debug or MLFLOW_LOGGING_LEVEL."""
+        import logging
+        import os
+
+        if self.debug or os.environ.get("MLFLOW_LOGGING_LEVEL"):
+            return
+        import mlflow_allowance.registry  # noqa: F401  (imports mlflow, which configures its loggers)
+
+        logger = logging.getLogger("mlflow")
+        self._mlflow_log_level = logger.level
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+
+    def close(self) -> None:
+        """Give MLflow's logger back its level (this app may run inside a longer-lived process)."""
+        if self._mlflow_log_level is not None:
+            import logging
+
+            logging.getLogger("mlflow").setLevel(self._mlflow_log_level)
+            self._mlflow_log_level = None
+
+
+class _Group(TyperGroup):
+    """Turns the package's error tree into one line on stderr and an exit code."""
+
+    # Typer hands its commands typer.Context; the base class names the vendored click's private Context.
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException, EOFError):
+            raise  # Typer's own: usage errors (exit 2), --help, Ctrl-C/D
+        except AllowanceError as exc:
+            _fail(ctx, exc, exc.exit_code)
+        except Exception as exc:
+            _fail(ctx, exc, 1)
+        finally:
+            _settings(ctx).close()
+
+
+app = typer.Typer(
+    name=PROG_NAME,
+    cls=_Group,
+    help=(
+        "Version allowances per environment for the MLflow model registry: pick, promote and roll back "
+        "the right model version, visibly."
+    ),
+    epilog=(
+        "Exit status: 0 success; 1 when no candidate is eligible, a rollback is refused or check finds "
+        "violations; 2 for bad input, an unknown model or an unreachable MLflow server."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain, stable help whether or not Rich is installed
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Options several commands share ---------------------------------------------------------------------------
+
+Env = Annotated[str, typer.Argument(metavar="ENV", help="Environment, e.g. prod (its MLflow alias: @prod).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+ModelScope = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m", metavar="NAME", help="A registered model's override instead of the default."
+    ),
+]
+Models = Annotated[
+    list[str],
+    typer.Option("--model", "-m", metavar="NAME", help="Registered model competing (repeat for more)."),
+]
+Metric = Annotated[
+    str | None,
+    typer.Option(metavar="M", help="Pick the best by this metric of each version's run (else the latest)."),
+]
+Minimize = Annotated[bool, typer.Option("--minimize", help="Lower metric is better (a loss).")]
+Explain = Annotated[bool, typer.Option("--explain", help="Show every candidate and why it won or lost.")]
+RequireTag = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--require-tag",
+        metavar="KEY=VALUE",
+        help="Only versions carrying this model-version tag (repeat for more).",
+    ),
+]
+Pre = Annotated[
+    bool, typer.Option("--pre", help="Allow pre-releases (2.0rc1) even if the allowance names none.")
+]
+VersionRunTag = Annotated[
+    str | None,
+    typer.Option(metavar="TAG", help="Run tag holding the semantic version of versions that carry none."),
+]
+Reason = Annotated[str, typer.Option(metavar="TEXT", help="Why, for the audit trail.")]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from mlflow_allowance import __version__
+
+        typer.echo(f"{PROG_NAME} {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URI",
+            help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else MLflow's default).",
+            show_default=False,
+        ),
+    ] = None,
+    registry_uri: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URI",
+            help="MLflow registry URI (default: MLFLOW_REGISTRY_URI, else the tracking URI).",
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar=DEBUG_ENV, help="Show tracebacks and MLflow's log messages."),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    ctx.obj = _Settings(tracking_uri, registry_uri, debug)
+
+
+# Allowances -------------------------------------------------------------------------------------------------
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    env: Env,
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="The allowance, e.g. '<=1.0' or '==2.*'.")],
+    model: ModelScope = None,
+    reason: Reason = "",
+    as_json: Json = False,
+) -> None:
+    """Set ENV's allowance (workspace-wide, or a model's override) and say how it changed.
+
+    Prints e.g. 'prod: widened <=1.0 → <=2.0' (or narrowed, replaced, unchanged).
+    """
+    _check(env=env, model=model, spec=spec)
+    change = _client(ctx).set_allowance(env, spec, model=model, reason=reason)
+    _emit(as_json, change.to_dict(), change.describe())
+
+
+@app.command()
+def get(ctx: typer.Context, env: Env, model: ModelScope = None, as_json: Json = False) -> None:
+    """Print the allowance ENV applies (to a model, with --model); --json adds where it comes from."""
+    _check(env=env, model=model)
+    effective = _client(ctx).get_allowance(env, model=model)
+    _emit(as_json, effective.to_dict(), effective.allowance.canonical)
+
+
+@app.command()
+def unset(
+    ctx: typer.Context, env: Env, model: ModelScope = None, reason: Reason = "", as_json: Json = False
+) -> None:
+    """Remove ENV's workspace-wide allowance, or a model's override of it."""
+    _check(env=env, model=model)
+    change = _client(ctx).unset_allowance(env, model=model, reason=reason)
+    _emit(as_json, change.to_dict(), change.describe())
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", metavar="NAME", help="Only this model's overrides.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """List the stored allowances: workspace defaults (model '*') and per-model overrides."""
+    _check(model=model)
+    found = _client(ctx).list_allowances(model=model)
+    if as_json:
+        _print_json([a.to_dict() for a in found])
+        return
+    if not found:
+        typer.echo("no allowances set: every environment allows any final version")
+        return
+    rows = [[a.environment, a.model or "*", a.allowance.canonical, a.source] for a in found]
+    typer.echo(_table(["ENV", "MODEL", "ALLOWANCE", "SOURCE"], rows))
+
+
+# Selection and promotion ------------------------------------------------------------------------------------
+
+
+@app.command()
+def select(
+    ctx: typer.Context,
+    env: Env,
+    model: Models,
+    metric: Metric = None,
+    minimize: Minimize = False,
+    explain: Explain = False,
+    require_tag: RequireTag = None,
+    pre: Pre = False,
+    version_run_tag: VersionRunTag = None,
+    as_json: Json = False,
+) -> None:
+    """Show which version ENV would run now; writes nothing.
+
+    Exit status 1 when no candidate is eligible (the JSON document is still printed, winner null).
+    """
+    _check(env=env, models=model, metric=metric, minimize=minimize)
+    tags = _tags(require_tag)
+    selection = _client(ctx).select(
+        env,
+        model,
+        metric=metric,
+        maximize=not minimize,
+        required_tags=tags,
+        prereleases=True if pre else None,
+        version_run_tag=version_run_tag,
+    )
+    environment = validate_environment(env)
+    data = {"environment": environment, **selection.to_dict()}
+    if selection.winner is None:
+        error = NoEligibleCandidateError(
+            f"no eligible candidate for {environment} among {', '.join(dict.fromkeys(model))} "
+            f"({selection.policy.describe()})",
+            selection,
+        )
+        _report_no_winner(error, environment, as_json=as_json, explain=explain, data=data)
+    if as_json:
+        _print_json(data)
+        return
+    if explain:
+        typer.echo(_explain(environment, selection))
+        return
+    typer.echo(_winner_line(environment, selection))
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    env: Env,
+    model: Models,
+    metric: Metric = None,
+    minimize: Minimize = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")] = False,
+    stage: Annotated[
+        str | None,
+        typer.Option(metavar="STAGE", help="Also mirror the legacy registry stage (Production, Staging)."),
+    ] = None,
+    reason: Reason = "",
+    explain: Explain = False,
+    require_tag: RequireTag = None,
+    pre: Pre = False,
+    version_run_tag: VersionRunTag = None,
+    as_json: Json = False,
+) -> None:
+    """Point @ENV at the version select picks, and record it in the audit trail.
+
+    Only the winner's model holds the alias afterwards. Exit status 1, alias unchanged, when no candidate
+    is eligible.
+    """
+    _check(env=env, models=model, metric=metric, minimize=minimize)
+    tags = _tags(require_tag)
+    environment = validate_environment(env)
+    try:
+        promotion = _client(ctx).promote(
+            env,
+            model,
+            metric=metric,
+            maximize=not minimize,
+            dry_run=dry_run,
+            stage=stage,
+            reason=reason,
+            required_tags=tags,
+            prereleases=True if pre else None,
+            version_run_tag=version_run_tag,
+        )
+    except NoEligibleCandidateError as exc:
+        data: dict[str, Any] = {"environment": environment}
+        if _is_selection(exc.selection):
+            data.update(exc.selection.to_dict())
+        data.update(changed=False, dry_run=dry_run, error=str(exc))
+        _report_no_winner(exc, environment, as_json=as_json, explain=explain, data=data)
+    if as_json:
+        _print_json(promotion.to_dict())
+        return
+    if explain and promotion.selection is not None:
+        typer.echo(_explain(environment, promotion.selection))
+    typer.echo(_promotion_line(promotion))
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    env: Env,
+    model: Annotated[str, typer.Option("--model", "-m", metavar="NAME", help="The registered model.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Roll back even if the target is outside the allowance.")
+    ] = False,
+    reason: Reason = "",
+    as_json: Json = False,
+) -> None:
+    """Point @ENV back at its previous holder, as recorded by the last promotion or rollback.
+
+    Exit status 1, nothing written, when there is nothing to go back to or the previous holder is outside
+    the current allowance (unless --force).
+    """
+    _check(env=env, model=model)
+    promotion = _client(ctx).rollback(env, model, force=force, reason=reason)
+    _emit(as_json, promotion.to_dict(), _promotion_line(promotion, verb="rolled back"))
+
+
+# Checks, audit, versions ------------------------------------------------------------------------------------
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    env: Annotated[
+        str | None, typer.Argument(metavar="ENV", help="Only this environment (default: all).")
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model", "-m", metavar="NAME", help="Only this model (repeat for more; default: all)."
+        ),
+    ] = None,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Re-promote each violated environment as its last promotion did.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Find environment aliases pointing at versions outside their current allowance.
+
+    Exit status 1 when a violation remains (with --fix: when one could not be fixed), else 0.
+    """
+    _check(env=env, models=model)
+    client = _client(ctx)
+    report = client.check(env, model or None, fix=fix)
+    remaining = report.violations
+    if fix and report.violations:
+        remaining = client.check(env, model or None).violations
+    if as_json:
+        _print_json(report.to_dict())
+    elif report.ok:
+        checked = _plural(report.checked, "environment alias", "environment aliases")
+        typer.echo(f"ok: {checked} checked, none outside its allowance")
+    else:
+        rows = [
+            [v.environment, v.model, str(v.version), v.semver or "-", v.allowance.canonical, v.problem]
+            for v in report.violations
+        ]
+        typer.echo(_table(["ENV", "MODEL", "VERSION", "SEMVER", "ALLOWANCE", "PROBLEM"], rows))
+        for promotion in report.fixes:
+            typer.echo(f"fixed: {_promotion_line(promotion)}")
+        violations = _plural(len(report.violations), "violation", "violations")
+        checked = _plural(report.checked, "environment alias", "environment aliases")
+        summary = f"{violations} in {checked} checked"
+        if fix:
+            summary += f"; {len(remaining)} remain after --fix"
+        else:
+            summary += "; run check --fix to re-promote"
+        typer.echo(summary)
+    if remaining:
+        raise typer.Exit(1)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    env: Annotated[
+        str | None, typer.Argument(metavar="ENV", help="Only this environment (default: all).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", metavar="NAME", help="Only records about this model.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(metavar="N", min=1, help="At most N records.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Show the audit trail, newest first: allowance changes, promotions and rollbacks."""
+    _check(env=env, model=model)
+    records = _client(ctx).history(env, model=model, limit=limit)
+    if as_json:
+        _print_json([r.to_dict() for r in records])
+        return
+    if not records:
+        typer.echo("no audit records")
+        return
+    typer.echo(_history_table(records))
+
+
+@app.command("tag-version")
+def tag_version(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The registered model.")],
+    registry_version: Annotated[
+        str, typer.Argument(metavar="REGISTRY_VERSION", help="The registry's version number, e.g. 3.")
+    ],
+    semver: Annotated[
+        str, typer.Argument(metavar="SEMVER", help="The semantic version, e.g. 2.0 or v2.0.0.")
+    ],
+    as_json: Json = False,
+) -> None:
+    """Give an existing model version its semantic version (or change it)."""
+    _check(model=name, semver=semver)
+    info = _client(ctx).set_version(name, registry_version, semver)
+    _emit(as_json, info.to_dict(), f"{info.name}/{info.version}: semantic version {info.semver}")
+
+
+# Entry points -----------------------------------------------------------------------------------------------
+
+
+def main(prog_name: str = PROG_NAME) -> None:
+    """Run the command line (the ``mlflow-allowance`` console script); exits the process."""
+    app(prog_name=prog_name)
+
+
+# Helpers ----------------------------------------------------------------------------------------------------
+
+
+def _client(ctx: typer.Context) -> AllowanceClient:
+    return _settings(ctx).client()
+
+
+def _settings(ctx: typer.Context) -> _Settings:
+    found = ctx.find_object(_Settings)
+    return found if found is not None else _Settings()
+
+
+def _check(
+    *,
+    env: str | None = None,
+    model: str | None = None,
+    models: Sequence[str] | None = None,
+    spec: str | None = None,
+    semver: str | None = None,
+    metric: str | None = None,
+    minimize: bool = False,
+) -> None:
+    """Reject what the pure core can judge on its own, before MLflow is imported (the API checks again)."""
+    if minimize and metric is None:
+        raise InputError("--minimize needs --metric M: without a metric the latest semantic version wins")
+    if env is not None:
+        validate_environment(env)
+    for name in ([model] if model is not None else []) + list(models or ()):
+        validate_model_name(name)
+    if spec is not None:
+        VersionAllowance.parse(spec)
+    if semver is not None:
+        SemanticVersion.parse(semver)
+
+
+def _tags(pairs: Iterable[str] | None) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"Invalid --require-tag {pair!r}: expected KEY=VALUE, e.g. validated=true")
+        tags[key.strip()] = value
+    return tags
+
+
+def _is_selection(value: object) -> TypeGuard[Selection]:
+    return isinstance(value, Selection)
+
+
+def _report_no_winner(
+    error: NoEligibleCandidateError, environment: str, *, as_json: bool, explain: bool, data: dict[str, Any]
+) -> NoReturn:
+    """Still show the candidates (JSON, or the table with --explain), then fail with exit status 1."""
+    selection = error.selection
+    if as_json:
+        _print_json(data)
+    elif explain and _is_selection(selection):
+        typer.echo(_explain(environment, selection))
+    elif not explain:
+        raise NoEligibleCandidateError(f"{error}; run with --explain to see why", selection) from error
+    raise error
+
+
+def _fail(ctx: typer.Context, exc: Exception, code: int) -> NoReturn:
+    debug = _settings(ctx).debug
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    message = _one_line(str(exc)) or type(exc).__name__
+    if not isinstance(exc, AllowanceError):
+        hint = "" if debug else " (run with --debug for the traceback)"
+        message = f"unexpected {type(exc).__name__}: {message}{hint}"
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _emit(as_json: bool, data: Mapping[str, Any], text: str) -> None:
+    if as_json:
+        _print_json(data)
+    else:
+        typer.echo(text)
+
+
+def _print_json(data: object) -> None:
+    import json
+
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Rows as plain-text columns, aligned, two spaces apart; the last column is not padded.
+
+    >>> print(_table(["ENV", "MODEL", "ALLOWANCE"], [["prod", "*", "<=1.0"], ["int", "AImodel", "==2.0"]]))
+    ENV   MODEL    ALLOWANCE
+    prod  *        <=1.0
+    int   AImodel  ==2.0
+    """
+    lines = [
+        list(headers),
+        *([_one_line(cell) if len(cell.splitlines()) > 1 else cell for cell in row] for row in rows),
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+def _explain(environment: str, selection: Selection) -> str:
+    policy = selection.policy
+    winner = selection.winner
+    header = f"{environment}: {policy.describe()}"
+    if policy.model_allowances:
+        overrides = ", ".join(f"{name} {a}" for name, a in sorted(policy.model_allowances.items()))
+        header += f" (overrides: {overrides})"
+    rows = [
+        [
+            "*" if verdict is winner else " ",
+            verdict.candidate.name,
+            str(verdict.candidate.version),
+            verdict.candidate.semver or "-",
+            _number(verdict.metric),
+            "yes" if verdict.eligible else "no",
+            verdict.reason,
+        ]
+        for verdict in selection.candidates
+    ]
+    metric = policy.metric or "METRIC"
+    table = _table(["", "MODEL", "VERSION", "SEMVER", metric, "ELIGIBLE", "REASON"], rows)
+    if not rows:
+        table = "(no versions registered)"
+    return f"{header}\n{table}"
+
+
+def _winner_line(environment: str, selection: Selection) -> str:
+    winner = selection.winner
+    assert winner is not None
+    return f"{environment}: {winner.candidate.key} (version {winner.candidate.semver}) — {winner.reason}"
+
+
+def _promotion_line(promotion: Promotion, verb: str = "promoted") -> str:
+    env = promotion.environment
+    old = promotion.old or "nothing"
+    stage = f" (stage {promotion.stage})" if promotion.stage else ""
+    if promotion.dry_run:
+        if promotion.old == promotion.new:
+            return f"{env}: @{env} already on {promotion.new}{stage}; dry run, nothing written"
+        return f"{env}: would move @{env} {old} → {promotion.new}{stage}; dry run, nothing written"
+    if not promotion.changed:
+        return f"{env}: @{env} already on {promotion.new}{stage}; nothing written"
+    return f"{env}: {verb} @{env} {old} → {promotion.new}{stage}"
+
+
+def _history_table(records: Sequence[AuditRecord]) -> str:
+    rows = [
+        [
+            record.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            record.user,
+            record.kind,
+            record.environment,
+            record.model or "*",
+            f"{record.old or '-'} → {record.new or '-'}",
+            record.reason,
+        ]
+        for record in records
+    ]
+    return _table(["TIME (UTC)", "USER", "KIND", "ENV", "MODEL", "CHANGE", "REASON"], rows)

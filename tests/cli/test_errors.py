@@ -1,0 +1,146 @@
+"""Failures: one line on stderr, the error's exit status, nothing written; tracebacks only with --debug."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlflow_allowance import AllowanceClient, RegistryError
+from mlflow_allowance.testing import free_port
+
+from .conftest import Cli, Store, error_line
+
+pytestmark = pytest.mark.integration
+
+#: Commands that must fail with exit status 2 (bad input or unknown model) and change nothing.
+BAD_INPUT = [
+    pytest.param(["set", "prod", "<=abc"], "Error: Invalid allowance '<=abc': expected ", id="allowance"),
+    pytest.param(
+        ["set", "prod", ">=3,<2"], "Error: Invalid allowance '>=3,<2': no version can", id="empty-allowance"
+    ),
+    pytest.param(["set", "latest", "<=1.0"], "Error: Invalid environment 'latest': ", id="reserved-env"),
+    pytest.param(["get", "pr od"], "Error: Invalid environment 'pr od': ", id="env-with-space"),
+    pytest.param(
+        ["set", "prod", "<=1.0", "-m", "Nope"], "Error: registered model 'Nope' does not", id="unknown-model"
+    ),
+    pytest.param(["get", "prod", "-m", " AImodel"], "Error: Invalid model name ' AImodel'", id="model-name"),
+    pytest.param(
+        ["select", "prod", "-m", "Nope"], "Error: registered model 'Nope' does not", id="select-unknown"
+    ),
+    pytest.param(["promote", "v1", "-m", "AImodel"], "Error: Invalid environment 'v1': ", id="promote-env"),
+    pytest.param(
+        ["promote", "prod", "-m", "AImodel", "--stage", "Live"], "Error: Invalid stage 'Live'", id="stage"
+    ),
+    pytest.param(
+        ["promote", "prod", "-m", "AImodel", "--require-tag", "validated"],
+        "Error: Invalid --require-tag 'validated': expected KEY=VALUE",
+        id="require-tag",
+    ),
+    pytest.param(
+        ["select", "prod", "-m", "AImodel", "--minimize"], "Error: --minimize needs --metric M", id="minimize"
+    ),
+    pytest.param(
+        ["rollback", "prod", "-m", "Nope"], "Error: registered model 'Nope' does not", id="rollback-unknown"
+    ),
+    pytest.param(["check", "-m", "Nope"], "Error: registered model 'Nope' does not", id="check-unknown"),
+    pytest.param(["history", "Latest"], "Error: Invalid environment 'Latest'", id="history-env"),
+    pytest.param(
+        ["tag-version", "AImodel", "4", "abc"], "Error: Invalid version 'abc': expected", id="semver"
+    ),
+    pytest.param(
+        ["tag-version", "AImodel", "x", "1.0"], "Error: Invalid registry version 'x'", id="registry-version"
+    ),
+    pytest.param(["tag-version", "AImodel", "99", "1.0"], "Error: ", id="unknown-version"),
+    pytest.param(
+        ["unset", "prod", "-m", "Nope"], "Error: registered model 'Nope' does not", id="unset-unknown"
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    cli: Cli, promoted_store: Store, args: list[str], message: str
+) -> None:
+    before = promoted_store.state()
+    result = cli(*args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert error_line(result).startswith(message)
+    assert promoted_store.state() == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([], id="no-command"),
+        pytest.param(["nope"], id="unknown-command"),
+        pytest.param(["set", "prod"], id="missing-argument"),
+        pytest.param(["select", "prod"], id="missing-model"),
+        pytest.param(["history", "--limit", "0"], id="limit-below-1"),
+        pytest.param(["get", "prod", "--frobnicate"], id="unknown-option"),
+    ],
+)
+def test_usage_errors_exit_2(cli: Cli, store: Store, args: list[str]) -> None:
+    before = store.state()
+    result = cli(*args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "Usage: mlflow-allowance" in result.stdout + result.stderr
+    assert store.state() == before
+
+
+def test_debug_shows_the_traceback_then_the_one_line(cli: Cli) -> None:
+    result = cli("--debug", "set", "prod", "<=abc")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert "mlflow_allowance.errors.InvalidAllowanceError" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: Invalid allowance '<=abc'")
+
+
+def test_debug_from_the_environment(cli: Cli) -> None:
+    result = cli("get", "latest", env={"MLFLOW_ALLOWANCE_DEBUG": "1"})
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+
+
+def test_unexpected_error_is_one_line_and_exit_1(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(AllowanceClient, "get_allowance", broken)
+    result = cli("get", "prod")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: unexpected ZeroDivisionError: division by zero (run with --debug for the traceback)\n"
+    )
+    debug = cli("--debug", "get", "prod")
+    assert debug.exit_code == 1
+    assert "Traceback" in debug.stderr
+    assert debug.stderr.splitlines()[-1] == "Error: unexpected ZeroDivisionError: division by zero"
+
+
+def test_registry_failure_message_stays_on_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RegistryError("MLflow failed while reading:\n  line two\n\n  line three")
+
+    monkeypatch.setattr(AllowanceClient, "list_allowances", failing)
+    result = cli("list")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: MLflow failed while reading: line two line three\n",
+    )
+
+
+def test_unreachable_server_exits_2_with_one_line(cli: Cli) -> None:
+    quick = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "2"}
+    result = cli("--tracking-uri", f"http://127.0.0.1:{free_port()}", "get", "prod", env=quick)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    line = error_line(result)
+    assert line.startswith("Error: MLflow is unreachable while ")
+    assert "--tracking-uri" in line
+
+
+def test_tracking_and_registry_uri_options_select_the_store(cli: Cli, store: Store) -> None:
+    cli.ok("set", "prod", "<=1.0")
+    elsewhere = {"MLFLOW_TRACKING_URI": "sqlite:///elsewhere.db"}
+    uri = store.uri
+    result = cli("--tracking-uri", uri, "--registry-uri", uri, "get", "prod", env=elsewhere)
+    assert (result.exit_code, result.stdout) == (0, "<=1.0\n")
