@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeGuard
 import typer
 from typer.core import TyperGroup
 
+from mlflow_allowance import report as render
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.environments import validate_environment, validate_model_name
 from mlflow_allowance.errors import AllowanceError, InputError, NoEligibleCandidateError
@@ -27,9 +28,7 @@ from mlflow_allowance.selection import Selection
 from mlflow_allowance.versions import SemanticVersion
 
 if TYPE_CHECKING:
-    from mlflow_allowance.audit import AuditRecord
     from mlflow_allowance.client import AllowanceClient
-    from mlflow_allowance.outcomes import Promotion
 
 __all__ = ["PROG_NAME", "app", "main"]
 
@@ -246,7 +245,7 @@ def list_(
         typer.echo("no allowances set: every environment allows any final version")
         return
     rows = [[a.environment, a.model or "*", a.allowance.canonical, a.source] for a in found]
-    typer.echo(_table(["ENV", "MODEL", "ALLOWANCE", "SOURCE"], rows))
+    typer.echo(render.table(["ENV", "MODEL", "ALLOWANCE", "SOURCE"], rows))
 
 
 # Selection and promotion ------------------------------------------------------------------------------------
@@ -293,9 +292,9 @@ def select(
         _print_json(data)
         return
     if explain:
-        typer.echo(_explain(environment, selection))
+        typer.echo(render.explain(environment, selection))
         return
-    typer.echo(_winner_line(environment, selection))
+    typer.echo(render.winner_line(environment, selection))
 
 
 @app.command()
@@ -348,8 +347,8 @@ def promote(
         _print_json(promotion.to_dict())
         return
     if explain and promotion.selection is not None:
-        typer.echo(_explain(environment, promotion.selection))
-    typer.echo(_promotion_line(promotion))
+        typer.echo(render.explain(environment, promotion.selection))
+    typer.echo(render.promotion_line(promotion))
 
 
 @app.command()
@@ -370,7 +369,7 @@ def rollback(
     """
     _check(env=env, model=model)
     promotion = _client(ctx).rollback(env, model, force=force, reason=reason)
-    _emit(as_json, promotion.to_dict(), _promotion_line(promotion, verb="rolled back"))
+    _emit(as_json, promotion.to_dict(), render.promotion_line(promotion, verb="rolled back"))
 
 
 # Checks, audit, versions ------------------------------------------------------------------------------------
@@ -413,9 +412,9 @@ def check(
             [v.environment, v.model, str(v.version), v.semver or "-", v.allowance.canonical, v.problem]
             for v in report.violations
         ]
-        typer.echo(_table(["ENV", "MODEL", "VERSION", "SEMVER", "ALLOWANCE", "PROBLEM"], rows))
+        typer.echo(render.table(["ENV", "MODEL", "VERSION", "SEMVER", "ALLOWANCE", "PROBLEM"], rows))
         for promotion in report.fixes:
-            typer.echo(f"fixed: {_promotion_line(promotion)}")
+            typer.echo(f"fixed: {render.promotion_line(promotion)}")
         violations = _plural(len(report.violations), "violation", "violations")
         checked = _plural(report.checked, "environment alias", "environment aliases")
         summary = f"{violations} in {checked} checked"
@@ -449,7 +448,7 @@ def history(
     if not records:
         typer.echo("no audit records")
         return
-    typer.echo(_history_table(records))
+    typer.echo(render.history_table(records))
 
 
 @app.command("tag-version")
@@ -535,7 +534,7 @@ def _report_no_winner(
     if as_json:
         _print_json(data)
     elif explain and _is_selection(selection):
-        typer.echo(_explain(environment, selection))
+        typer.echo(render.explain(environment, selection))
     elif not explain:
         raise NoEligibleCandidateError(f"{error}; run with --explain to see why", selection) from error
     raise error
@@ -547,7 +546,7 @@ def _fail(ctx: typer.Context, exc: Exception, code: int) -> NoReturn:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    message = _one_line(str(exc)) or type(exc).__name__
+    message = render.one_line(str(exc)) or type(exc).__name__
     if not isinstance(exc, AllowanceError):
         hint = "" if debug else " (run with --debug for the traceback)"
         message = f"unexpected {type(exc).__name__}: {message}{hint}"
@@ -568,93 +567,5 @@ def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
-
-
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Rows as plain-text columns, aligned, two spaces apart; the last column is not padded.
-
-    >>> print(_table(["ENV", "MODEL", "ALLOWANCE"], [["prod", "*", "<=1.0"], ["int", "AImodel", "==2.0"]]))
-    ENV   MODEL    ALLOWANCE
-    prod  *        <=1.0
-    int   AImodel  ==2.0
-    """
-    lines = [
-        list(headers),
-        *([_one_line(cell) if len(cell.splitlines()) > 1 else cell for cell in row] for row in rows),
-    ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.6g}"
-
-
-def _explain(environment: str, selection: Selection) -> str:
-    policy = selection.policy
-    winner = selection.winner
-    header = f"{environment}: {policy.describe()}"
-    if policy.model_allowances:
-        overrides = ", ".join(f"{name} {a}" for name, a in sorted(policy.model_allowances.items()))
-        header += f" (overrides: {overrides})"
-    rows = [
-        [
-            "*" if verdict is winner else " ",
-            verdict.candidate.name,
-            str(verdict.candidate.version),
-            verdict.candidate.semver or "-",
-            _number(verdict.metric),
-            "yes" if verdict.eligible else "no",
-            verdict.reason,
-        ]
-        for verdict in selection.candidates
-    ]
-    metric = policy.metric or "METRIC"
-    table = _table(["", "MODEL", "VERSION", "SEMVER", metric, "ELIGIBLE", "REASON"], rows)
-    if not rows:
-        table = "(no versions registered)"
-    return f"{header}\n{table}"
-
-
-def _winner_line(environment: str, selection: Selection) -> str:
-    winner = selection.winner
-    assert winner is not None
-    return f"{environment}: {winner.candidate.key} (version {winner.candidate.semver}) — {winner.reason}"
-
-
-def _promotion_line(promotion: Promotion, verb: str = "promoted") -> str:
-    env = promotion.environment
-    old = promotion.old or "nothing"
-    stage = f" (stage {promotion.stage})" if promotion.stage else ""
-    if promotion.dry_run:
-        if promotion.old == promotion.new:
-            return f"{env}: @{env} already on {promotion.new}{stage}; dry run, nothing written"
-        return f"{env}: would move @{env} {old} → {promotion.new}{stage}; dry run, nothing written"
-    if not promotion.changed:
-        return f"{env}: @{env} already on {promotion.new}{stage}; nothing written"
-    return f"{env}: {verb} @{env} {old} → {promotion.new}{stage}"
-
-
-def _history_table(records: Sequence[AuditRecord]) -> str:
-    rows = [
-        [
-            record.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            record.user,
-            record.kind,
-            record.environment,
-            record.model or "*",
-            f"{record.old or '-'} → {record.new or '-'}",
-            record.reason,
-        ]
-        for record in records
-    ]
-    return _table(["TIME (UTC)", "USER", "KIND", "ENV", "MODEL", "CHANGE", "REASON"], rows)

@@ -1,0 +1,111 @@
+"""How results read for people: aligned plain-text tables and one-line summaries.
+
+Pure (no MLflow, no Typer), so the CLI, the examples and any pipeline log render alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from mlflow_allowance.selection import Selection
+
+if TYPE_CHECKING:
+    from mlflow_allowance.audit import AuditRecord
+    from mlflow_allowance.outcomes import Promotion
+
+__all__ = ["explain", "history_table", "number", "one_line", "promotion_line", "table", "winner_line"]
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: its non-blank lines, stripped, joined by spaces."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Rows as plain-text columns, aligned, two spaces apart; the last column is not padded.
+
+    >>> print(table(["ENV", "MODEL", "ALLOWANCE"], [["prod", "*", "<=1.0"], ["int", "AImodel", "==2.0"]]))
+    ENV   MODEL    ALLOWANCE
+    prod  *        <=1.0
+    int   AImodel  ==2.0
+    """
+    lines = [
+        list(headers),
+        *([one_line(cell) if len(cell.splitlines()) > 1 else cell for cell in row] for row in rows),
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def number(value: float | None) -> str:
+    """A metric for a table: six significant digits, ``-`` for none."""
+    return "-" if value is None else f"{value:.6g}"
+
+
+def explain(environment: str, selection: Selection) -> str:
+    """The policy, then every candidate: its metric, whether it is eligible and why (winner marked ``*``)."""
+    policy = selection.policy
+    winner = selection.winner
+    header = f"{environment}: {policy.describe()}"
+    if policy.model_allowances:
+        overrides = ", ".join(f"{name} {a}" for name, a in sorted(policy.model_allowances.items()))
+        header += f" (overrides: {overrides})"
+    rows = [
+        [
+            "*" if verdict is winner else " ",
+            verdict.candidate.name,
+            str(verdict.candidate.version),
+            verdict.candidate.semver or "-",
+            number(verdict.metric),
+            "yes" if verdict.eligible else "no",
+            verdict.reason,
+        ]
+        for verdict in selection.candidates
+    ]
+    metric = policy.metric or "METRIC"
+    body = table(["", "MODEL", "VERSION", "SEMVER", metric, "ELIGIBLE", "REASON"], rows)
+    if not rows:
+        body = "(no versions registered)"
+    return f"{header}\n{body}"
+
+
+def winner_line(environment: str, selection: Selection) -> str:
+    """``prod: AImodel/3 (version 2.0) — winner: highest F1 (0.99)``; the selection must have a winner."""
+    winner = selection.winner
+    assert winner is not None
+    return f"{environment}: {winner.candidate.key} (version {winner.candidate.semver}) — {winner.reason}"
+
+
+def promotion_line(promotion: Promotion, verb: str = "promoted") -> str:
+    """What a promotion or rollback did (or would do, on a dry run), in one line."""
+    env = promotion.environment
+    old = promotion.old or "nothing"
+    stage = f" (stage {promotion.stage})" if promotion.stage else ""
+    if promotion.dry_run:
+        if promotion.old == promotion.new:
+            return f"{env}: @{env} already on {promotion.new}{stage}; dry run, nothing written"
+        return f"{env}: would move @{env} {old} → {promotion.new}{stage}; dry run, nothing written"
+    if not promotion.changed:
+        return f"{env}: @{env} already on {promotion.new}{stage}; nothing written"
+    return f"{env}: {verb} @{env} {old} → {promotion.new}{stage}"
+
+
+def history_table(records: Sequence[AuditRecord]) -> str:
+    """Audit records as a table: time (UTC), user, kind, environment, model, old → new, reason."""
+    rows = [
+        [
+            record.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            record.user,
+            record.kind,
+            record.environment,
+            record.model or "*",
+            f"{record.old or '-'} → {record.new or '-'}",
+            record.reason,
+        ]
+        for record in records
+    ]
+    return table(["TIME (UTC)", "USER", "KIND", "ENV", "MODEL", "CHANGE", "REASON"], rows)
