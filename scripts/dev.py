@@ -31,8 +31,10 @@ def _run(*args: str | Path) -> None:
 
 
 def ensure_venv() -> None:
-    """Create .venv and (re)install the package when pyproject.toml changed since the last install."""
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """Create .venv and (re)install the package when its build inputs changed since the last install."""
+    # What an (editable) install copies into .venv: a change to any of these needs a reinstall.
+    inputs = ("pyproject.toml", "hatch_build.py", "mlflow_allowance/_pth/mlflow_allowance.pth")
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in inputs)).hexdigest()
     if not PYTHON.exists():
         venv.create(VENV, with_pip=True)
     if STAMP.exists() and STAMP.read_text() == digest:
