@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 from mlflow_allowance.schema import PREFIX, TAG_VALUE_LIMIT
@@ -63,7 +63,7 @@ class AuditRecord:
     @property
     def when(self) -> datetime:
         """``time`` as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.time / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(self.time / 1000, tz=UTC)
 
     def with_id(self, record_id: str) -> AuditRecord:
         """A copy carrying the id of the run that stores it."""
