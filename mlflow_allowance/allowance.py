@@ -23,13 +23,15 @@ True
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import re
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import TypeVar
 
-from packaging.specifiers import InvalidSpecifier, Specifier
-from packaging.version import InvalidVersion, Version
+from packaging.specifiers import Specifier, SpecifierSet
+from packaging.version import Version
 
 from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError
 from mlflow_allowance.versions import SemanticVersion
@@ -67,9 +69,16 @@ class VersionAllowance:
     """
 
     __slots__ = ("__dict__", "_specs")
+    _specs: tuple[Specifier, ...]
 
     def __init__(self, specs: Iterable[Specifier] = ()) -> None:
-        self._specs = tuple(sorted(set(specs), key=_sort_key))
+        # Sort before dropping duplicates: of equal clauses spelled differently ('<=2', '<=2.0') the same
+        # one is kept whatever the input order, so the canonical form does not depend on it.
+        unique: list[Specifier] = []
+        for spec in sorted(specs, key=_sort_key):
+            if spec not in unique:
+                unique.append(spec)
+        object.__setattr__(self, "_specs", tuple(unique))
 
     @classmethod
     def parse(cls, text: str) -> VersionAllowance:
@@ -103,7 +112,13 @@ class VersionAllowance:
 
     @cached_property
     def prereleases(self) -> bool:
-        """Whether pre-releases are allowed by default: true when a clause names one."""
+        """Whether pre-releases are allowed by default: true when a clause other than ``!=`` names one.
+
+        Excluding a pre-release does not invite the others, as in packaging's ``SpecifierSet``:
+
+        >>> VersionAllowance.parse("<=2.0rc1").prereleases, VersionAllowance.parse("!=2.0rc1").prereleases
+        (True, False)
+        """
         return any(_names_prerelease(spec) for spec in self._specs)
 
     @property
@@ -119,14 +134,12 @@ class VersionAllowance:
         """
         if isinstance(version, SemanticVersion):
             return self._allows_value(version.value, version.text, prereleases)
-        try:
-            value = Version(version)
-        except InvalidVersion:
-            if self._specs and all(spec.operator == "===" for spec in self._specs):
-                return all(spec.version.lower() == version.strip().lower() for spec in self._specs)
-            SemanticVersion.parse(version)  # raises the package's InvalidVersionError
-            raise  # pragma: no cover - parse() above always raises here
-        return self._allows_value(value, version, prereleases)
+        value = _version(version)
+        if value is not None:
+            return self._allows_value(value, version, prereleases)
+        if isinstance(version, str) and self._specs and len(self._specs) == len(self._arbitrary):
+            return all(wanted == version.strip().lower() for wanted in self._arbitrary)
+        return self._allows_value(SemanticVersion.parse(version).value, version, prereleases)
 
     def filter(self, versions: Iterable[_V], *, prereleases: bool | None = None) -> list[_V]:
         """The allowed items of ``versions``, in their order; strings that are not versions are skipped.
@@ -135,19 +148,24 @@ class VersionAllowance:
         ['2.0', '2.1']
         """
         pre = self.prereleases if prereleases is None else prereleases
-        specs = self._specs
+        if self._arbitrary:
+            return [item for item in versions if self._filter_slowly(item, pre)]
+        if self._standard is not None and _FILTER_TAKES_KEY:
+            # packaging's own loop over its precomputed bounds, one parse per item: as fast as it gets.
+            return list(self._standard.filter(versions, prereleases=pre, key=_filter_key))
+        contains = self._standard.contains if self._standard is not None else None
         kept: list[_V] = []
         for item in versions:
             if isinstance(item, SemanticVersion):
-                value, text = item.value, item.text
+                value = item.value
             else:
                 try:
-                    value, text = Version(item), item
-                except InvalidVersion:
+                    value = Version(item)
+                except ValueError:  # InvalidVersion, or a number past int()'s digit limit
                     continue
-            if value.is_prerelease and not pre:
+            if not pre and value.is_prerelease:
                 continue
-            if all(_contains(spec, value, text) for spec in specs):
+            if contains is None or contains(value, prereleases=True):
                 kept.append(item)
         return kept
 
@@ -206,6 +224,12 @@ class VersionAllowance:
         """True when ``other`` allows everything this allows, and more."""
         return self.compare(other) is AllowanceComparison.NARROWER
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"VersionAllowance is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"VersionAllowance is immutable; cannot delete {name!r}")
+
     def __iter__(self) -> Iterator[str]:
         """The canonical clauses."""
         return (str(spec) for spec in self._specs)
@@ -227,26 +251,51 @@ class VersionAllowance:
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (VersionAllowance.parse, (self.canonical,))
 
+    @cached_property
+    def _standard(self) -> SpecifierSet | None:
+        """The clauses other than ``===``, as one set that packaging answers from precomputed bounds."""
+        standard = [spec for spec in self._specs if spec.operator != "==="]
+        return SpecifierSet(standard) if standard else None
+
+    @cached_property
+    def _arbitrary(self) -> tuple[str, ...]:
+        """The lower-cased strings that ``===`` clauses name."""
+        return tuple(spec.version.lower() for spec in self._specs if spec.operator == "===")
+
     def _allows_value(self, value: Version, text: str, prereleases: bool | None) -> bool:
         pre = self.prereleases if prereleases is None else prereleases
         if value.is_prerelease and not pre:
             return False
-        return all(_contains(spec, value, text) for spec in self._specs)
+        if self._standard is not None and not self._standard.contains(value, prereleases=True):
+            return False
+        if self._arbitrary:
+            spellings = (text.strip().lower(), str(value).lower())
+            return all(wanted in spellings for wanted in self._arbitrary)
+        return True
 
-    def _allows_probe(self, probe: str) -> bool:
+    def _filter_slowly(self, item: str | SemanticVersion, pre: bool) -> bool:
+        if isinstance(item, SemanticVersion):
+            return self._allows_value(item.value, item.text, pre)
+        value = _version(item)
+        return value is not None and self._allows_value(value, item, pre)
+
+    def _allows_probe(self, probe: str, prereleases: bool | None = None) -> bool:
+        value = _probe_version(probe)
+        if value is not None:
+            return self._allows_value(value, probe, prereleases)
         try:
-            return self.allows(probe)
+            return self.allows(probe, prereleases=prereleases)
         except InvalidVersionError:
             return False
 
     def _reject_if_empty(self, text: str) -> None:
-        if any(self._allows_probe_pre(p) for p in _probes(self._specs)):
+        if any(self._allows_probe(p, True) for p in _probes(self._specs)):
             return
         culprits = self._specs
         for i, first in enumerate(self._specs):
             for second in self._specs[i + 1 :]:
                 pair = VersionAllowance((first, second))
-                if not any(pair._allows_probe_pre(p) for p in _probes(pair._specs)):
+                if not any(pair._allows_probe(p, True) for p in _probes(pair._specs)):
                     culprits = (first, second)
                     break
             else:
@@ -254,12 +303,6 @@ class VersionAllowance:
             break
         listed = ", ".join(repr(str(spec)) for spec in culprits)
         raise InvalidAllowanceError(f"Invalid allowance {text!r}: no version can satisfy all of {listed}")
-
-    def _allows_probe_pre(self, probe: str) -> bool:
-        try:
-            return self.allows(probe, prereleases=True)
-        except InvalidVersionError:
-            return False
 
 
 def _parse_clause(text: str, clause: str) -> list[Specifier]:
@@ -295,14 +338,13 @@ def _specifier(text: str, clause: str, spec_text: str) -> Specifier:
         spec_text = "=" + spec_text
     try:
         spec = Specifier(spec_text)
-    except InvalidSpecifier:
+        if spec.operator == "===":
+            return spec
+        version = spec.version
+        suffix = ".*" if version.endswith(".*") else ""
+        return Specifier(spec.operator + str(Version(version.removesuffix(".*"))) + suffix)
+    except ValueError:  # InvalidSpecifier, InvalidVersion, or a number past int()'s digit limit
         raise _invalid(text, clause) from None
-    if spec.operator == "===":
-        return spec
-    version = spec.version
-    suffix = ".*" if version.endswith(".*") else ""
-    normal = str(Version(version.removesuffix(".*"))) + suffix
-    return Specifier(spec.operator + normal)
 
 
 def _invalid(text: str, clause: str) -> InvalidAllowanceError:
@@ -310,24 +352,38 @@ def _invalid(text: str, clause: str) -> InvalidAllowanceError:
     return InvalidAllowanceError(f"Invalid allowance {text!r}{where}: {_EXPECTED}")
 
 
-def _contains(spec: Specifier, value: Version, text: str) -> bool:
-    if spec.operator == "===":
-        return spec.version.lower() in (text.strip().lower(), str(value).lower())
-    return spec.contains(value, prereleases=True)
+# ``SpecifierSet.filter(..., key=...)`` arrived in packaging 26.1; older releases take the slower loop.
+_FILTER_TAKES_KEY = "key" in inspect.signature(SpecifierSet.filter).parameters
+
+
+def _filter_key(item: str | SemanticVersion) -> Version | str:
+    """The version ``SpecifierSet.filter`` should judge ``item`` by; ``""`` (skipped) if it has none."""
+    if isinstance(item, SemanticVersion):
+        return item.value
+    try:
+        return Version(item)
+    except ValueError:  # InvalidVersion, or a number past int()'s digit limit
+        return ""
+
+
+def _version(text: str) -> Version | None:
+    """``Version(text)``, or ``None`` when ``text`` is not a version."""
+    try:
+        return Version(text)
+    except ValueError:  # InvalidVersion, or a number past int()'s digit limit
+        return None
 
 
 def _names_prerelease(spec: Specifier) -> bool:
-    try:
-        return Version(spec.version.removesuffix(".*")).is_prerelease
-    except InvalidVersion:
+    if spec.operator == "!=":
         return False
+    version = _version(spec.version.removesuffix(".*"))
+    return version is not None and version.is_prerelease
 
 
 def _sort_key(spec: Specifier) -> tuple[int, Version | None, str, int]:
-    try:
-        return (0, Version(spec.version.removesuffix(".*")), spec.version, _OP_RANK[spec.operator])
-    except InvalidVersion:
-        return (1, None, spec.version, _OP_RANK[spec.operator])
+    version = _version(spec.version.removesuffix(".*"))
+    return (0 if version is not None else 1, version, spec.version, _OP_RANK[spec.operator])
 
 
 def _order_key(item: str | SemanticVersion) -> Version:
@@ -338,23 +394,38 @@ _SUFFIXES = ("", ".dev0", "a0", "a1.dev1", "b2", "rc1", "rc9999", ".post0.dev0",
 _LOCALS = ("", "+probe")
 
 
+_BASE_PROBES = frozenset({"0", "0.dev0", "0.0.1", "1", "99999", "99999.post1", "1!0", "1!99999"})
+
+
 def _probes(specs: Iterable[Specifier]) -> set[str]:
     """Versions just below, at and just above every boundary the clauses name."""
-    probes = {"0", "0.dev0", "0.0.1", "1", "99999", "99999.post1", "1!0", "1!99999"}
+    probes = set(_BASE_PROBES)
     for spec in specs:
-        raw = spec.version
-        probes.add(raw)
-        probes.add(raw + "+probe" if "+" not in raw else raw)
-        try:
-            version = Version(raw.removesuffix(".*"))
-        except InvalidVersion:
-            continue
+        probes |= _boundary_probes(spec.version)
+    return probes
+
+
+@functools.lru_cache(maxsize=1024)
+def _boundary_probes(raw: str) -> frozenset[str]:
+    """The probes around one clause's version; cached, as parse, ``&`` and compare ask again and again."""
+    probes = {raw, raw + "+probe" if "+" not in raw else raw}
+    version = _version(raw.removesuffix(".*"))
+    if version is None:
+        return frozenset(probes)
+    try:
         probes.update(_family(version))
         for release in _neighbour_releases(version.release):
             epoch = f"{version.epoch}!" if version.epoch else ""
             base = epoch + ".".join(map(str, release))
             probes.update(base + suffix + local for suffix in _SUFFIXES for local in _LOCALS)
-    return probes
+    except ValueError:  # a neighbour's number is past str()'s digit limit; such a clause gets fewer probes
+        pass
+    return frozenset(probes)
+
+
+@functools.lru_cache(maxsize=16384)
+def _probe_version(probe: str) -> Version | None:
+    return _version(probe)
 
 
 def _family(version: Version) -> set[str]:
@@ -390,8 +461,4 @@ def _neighbour_releases(release: tuple[int, ...]) -> set[tuple[int, ...]]:
 
 
 def _valid(text: str) -> bool:
-    try:
-        Version(text)
-    except InvalidVersion:
-        return False
-    return True
+    return _version(text) is not None

@@ -208,6 +208,8 @@ def _judge(
     allowance = policy.allowance_for(candidate.name)
     if not allowance.allows(semver, prereleases=policy.prereleases):
         if semver.is_prerelease and allowance.allows(semver, prereleases=True):
+            if policy.prereleases is False:
+                return semver, metric, f"{semver} is a pre-release; the policy excludes pre-releases"
             return semver, metric, f"{semver} is a pre-release; {allowance} does not name one"
         return semver, metric, f"{semver} is outside {allowance}"
     for tag, wanted in policy.required_tags.items():

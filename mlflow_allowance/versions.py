@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from mlflow_allowance.errors import InvalidVersionError
 
@@ -59,7 +59,7 @@ class SemanticVersion:
         stripped = text.strip()
         try:
             return cls(Version(stripped), stripped)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past int()'s 4300-digit limit
             raise InvalidVersionError(f"Invalid version {text!r}: {_EXPECTED}") from None
 
     @property
@@ -85,7 +85,11 @@ class SemanticVersion:
         release[index] += 1
         release[index + 1 :] = [0] * (len(release) - index - 1)
         epoch = f"{self.value.epoch}!" if self.value.epoch else ""
-        return SemanticVersion.parse(epoch + ".".join(map(str, release)))
+        try:
+            text = epoch + ".".join(map(str, release))
+        except ValueError:  # the raised number is past str()'s digit limit
+            raise InvalidVersionError(f"Cannot bump {self.text!r}: its {part} number is too large") from None
+        return SemanticVersion.parse(text)
 
     def __str__(self) -> str:
         return self.text

@@ -1,0 +1,289 @@
+"""Hypothesis strategies for the pure core: version texts, allowances and candidates.
+
+Numbers are kept small (mostly 0-3) and releases often carry trailing zeros (``2``, ``2.0``, ``2.0.0``) so
+that sampled versions land on, just below and just above the boundaries the sampled allowances name, and
+equal versions meet in different spellings; that is where parsers and comparisons go wrong.
+
+Strategies are built once, at import: hypothesis validates a strategy the first time it is drawn from.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import cast
+
+from hypothesis import strategies as st
+
+from mlflow_allowance import Candidate, InvalidAllowanceError, SelectionPolicy, VersionAllowance
+
+__all__ = [
+    "METRIC",
+    "VERSION_POOL",
+    "allowance_texts",
+    "allowances",
+    "candidate_lists",
+    "candidates",
+    "clauses",
+    "colliding_clauses",
+    "final_versions",
+    "metric_values",
+    "pep440_allowances",
+    "pep440_clauses",
+    "pep440_versions",
+    "policies",
+    "pool_allowances",
+    "semver_versions",
+    "versions",
+]
+
+METRIC = "F1"
+
+
+def _weighted(*choices: tuple[int, st.SearchStrategy[str]]) -> st.SearchStrategy[str]:
+    """Draw from one of ``choices``, each ``(weight, strategy)`` in proportion to its weight.
+
+    Unlike ``one_of(a, a, b)`` this keeps the strategy's repr short, which hypothesis prints (and warns
+    about past 30 kB) whenever a filter gives up.
+    """
+    branches = [strategy for weight, strategy in choices for _ in range(weight)]
+    return st.integers(min_value=0, max_value=len(branches) - 1).flatmap(lambda index: branches[index])
+
+
+def _segments(words: list[str], numbers: list[str], *, blanks: int) -> st.SearchStrategy[str]:
+    """``blanks`` in ``blanks + 1`` times the empty string, else a word followed by a number.
+
+    Few draws per segment keep generation cheap; the empty string comes first so that examples shrink
+    towards plain releases.
+    """
+    pairs = st.sampled_from([word + number for word in words for number in numbers])
+    return st.one_of([st.just("")] * blanks + [pairs])
+
+
+_NUMBERS = ["0", "1", "2", "3", "10", "99"]
+# '2', '2.0' and '2.0.0' all appear: equal versions meet in different spellings.
+_STEMS = [".".join(map(str, stem)) for size in (1, 2, 3) for stem in itertools.product(range(4), repeat=size)]
+_release = st.builds(str.__add__, st.sampled_from(_STEMS), st.sampled_from(["", "", ".0", ".0.0"]))
+_epoch = st.sampled_from([""] * 7 + ["1!"])
+_pre = _segments(["a", "b", "rc", "alpha", "beta", "c", "RC", "-rc.", ".a"], _NUMBERS, blanks=3)
+_post = _segments([".post", "-", "post", ".r"], _NUMBERS, blanks=4)
+_dev = _segments([".dev", "dev", "-dev."], _NUMBERS, blanks=4)
+_local = st.one_of(
+    [st.just("")] * 5 + [st.sampled_from(["+local", "+1", "+abc.2", "+0", "+build.5", "+zzz"])]
+)
+
+
+def _pep440(*, final: bool, local: bool) -> st.SearchStrategy[str]:
+    parts = [
+        _epoch,
+        _release,
+        st.just("") if final else _pre,
+        _post,
+        st.just("") if final else _dev,
+        _local if local else st.just(""),
+    ]
+    return st.tuples(*parts).map("".join)
+
+
+def pep440_versions(*, final: bool = False, local: bool = True) -> st.SearchStrategy[str]:
+    """A PEP 440 version text: epoch, release, pre, post, dev and local segments, normalised or not."""
+    return _PEP440[final, local]
+
+
+_PEP440 = {(f, loc): _pep440(final=f, local=loc) for f in (False, True) for loc in (False, True)}
+
+_semver_number = st.sampled_from(["0", "1", "2", "3", "10"])
+_semver_core = st.tuples(_semver_number, _semver_number, _semver_number).map(".".join)
+_semver_pre = _segments(["-alpha", "-beta", "-rc", "-dev"], ["", ".0", ".1", ".2", ".11"], blanks=1)
+_build = st.one_of(
+    [st.just("")] * 3 + [st.sampled_from(["+build.5", "+sha.abc123", "+001", "+exp.sha.5114f85"])]
+)
+
+
+def _semver(*, final: bool) -> st.SearchStrategy[str]:
+    parts = [st.sampled_from(["", "v"]), _semver_core, st.just("") if final else _semver_pre, _build]
+    return st.tuples(*parts).map("".join)
+
+
+_SEMVER = {final: _semver(final=final) for final in (False, True)}
+
+
+def semver_versions(*, final: bool = False) -> st.SearchStrategy[str]:
+    """A SemVer 2.0 text with a ``v`` prefix, a pre-release PEP 440 can express, and build metadata."""
+    return _SEMVER[final]
+
+
+_VERSIONS = pep440_versions() | semver_versions()
+_FINAL_VERSIONS = pep440_versions(final=True) | semver_versions(final=True)
+
+
+def versions() -> st.SearchStrategy[str]:
+    """Any version text the package accepts: PEP 440 or SemVer."""
+    return _VERSIONS
+
+
+def final_versions() -> st.SearchStrategy[str]:
+    """Version texts that are not pre-releases (no alpha, beta, rc or dev segment)."""
+    return _FINAL_VERSIONS
+
+
+# Versions as they appear inside clauses: no local label (PEP 440 allows one only after == and !=).
+_boundary = pep440_versions(local=False)
+_ordered = st.builds(str.__add__, st.sampled_from(["<=", ">=", "<", ">"]), _boundary)
+_compatible = st.builds(
+    lambda epoch, stem, zeros: f"~={epoch}{stem}{zeros}",
+    _epoch,
+    st.sampled_from(_STEMS),
+    st.sampled_from([".0", ".0", ".0.0"]),
+)
+_equality = st.builds(
+    str.__add__,
+    st.sampled_from(["==", "!="]),
+    st.one_of(
+        _boundary,
+        st.builds(lambda epoch, release: f"{epoch}{release}.*", _epoch, _release),
+        st.builds(lambda version: version + "+local", _boundary),
+    ),
+)
+# Few boundaries in several spellings, so that equal clauses written differently meet in one allowance.
+_colliding = st.builds(
+    str.__add__,
+    st.sampled_from(["<=", ">=", "<", ">", "==", "!=", "~="]),
+    st.sampled_from(["1.0", "1.0.0", "2.0", "2.0.0", "2.00", "1.0rc1", "1.0.0-rc.1", "1.0.0rc1"]),
+)
+_PEP440_CLAUSES = _weighted((2, _ordered), (1, _compatible), (2, _equality), (1, _colliding))
+
+_flipped = st.builds(
+    lambda version, operator, variable, space: f"{version}{space}{operator}{space}{variable}",
+    _boundary,
+    st.sampled_from(["<=", "<", ">=", ">"]),
+    st.sampled_from(["v", "version", "x"]),
+    st.sampled_from(["", " "]),
+)
+_CLAUSES = _weighted(
+    (3, _PEP440_CLAUSES),
+    (1, st.builds(str.__add__, st.sampled_from(["=", "≤", "≥", ""]), _boundary)),
+    (1, _flipped),
+    (1, st.sampled_from(["===2.0-custom", "===1.0", "===2.0", "===1.0rc1"])),
+)
+
+
+def pep440_clauses() -> st.SearchStrategy[str]:
+    """One PEP 440 specifier clause (no ``===``): ``<=2.0``, ``~=1.4``, ``==2.*``, ``!=1.3+local``..."""
+    return _PEP440_CLAUSES
+
+
+def colliding_clauses() -> st.SearchStrategy[str]:
+    """Clauses on a few boundaries in several spellings (``<=1.0``, ``<=1.0.0``, ``<=1.0.0-rc.1``...)."""
+    return _colliding
+
+
+def clauses() -> st.SearchStrategy[str]:
+    """One clause in any spelling people type: PEP 440, ``=2.0``, ``≤2.0``, ``1.0<=v``, ``===2.0-custom``."""
+    return _CLAUSES
+
+
+def allowance_texts(clause: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[str]:
+    """One to three clauses joined by commas with stray whitespace, or ``*``."""
+    return st.just("*") | st.builds(
+        lambda parts, comma, edge: edge + comma.join(parts) + edge,
+        st.lists(_CLAUSES if clause is None else clause, min_size=1, max_size=3),
+        st.sampled_from([",", ", ", " , ", ",  "]),
+        st.sampled_from(["", "", " ", "\t"]),
+    )
+
+
+def _parse_or_none(text: str) -> VersionAllowance | None:
+    try:
+        return VersionAllowance.parse(text)
+    except InvalidAllowanceError:
+        return None
+
+
+def _parsed(texts: st.SearchStrategy[str]) -> st.SearchStrategy[VersionAllowance]:
+    """The allowances among ``texts`` that parse (unsatisfiable ones are filtered out, not rejected:
+    a rejection raised through a draw makes hypothesis render the whole strategy tree)."""
+    parsed = texts.map(_parse_or_none).filter(lambda allowance: allowance is not None)
+    return cast("st.SearchStrategy[VersionAllowance]", parsed)
+
+
+_ALLOWANCES = _parsed(allowance_texts())
+_PEP440_ALLOWANCES = _parsed(allowance_texts(_PEP440_CLAUSES))
+
+
+def allowances() -> st.SearchStrategy[VersionAllowance]:
+    """Satisfiable allowances in any spelling."""
+    return _ALLOWANCES
+
+
+def pep440_allowances() -> st.SearchStrategy[VersionAllowance]:
+    """Satisfiable allowances made of PEP 440 clauses only, so packaging's SpecifierSet can judge them."""
+    return _PEP440_ALLOWANCES
+
+
+_METRIC_VALUES = st.sampled_from([0.5, 0.9, 0.9, 0.98, 1.0, 0.0, -0.0]) | st.floats(
+    allow_nan=True, allow_infinity=True
+)
+
+
+def metric_values() -> st.SearchStrategy[float]:
+    """Metric values that tie often, plus NaN, infinities and signed zeros."""
+    return _METRIC_VALUES
+
+
+# Selection laws draw many candidates per example; these fixed pools keep each draw to one choice while
+# still straddling the boundaries of the pooled clauses (pre-, post-, local and SemVer spellings included).
+VERSION_POOL = (
+    "0.9", "1.0", "1.0.0", "v1.0.0", "1.0.post1", "1.0rc1", "1.0.0-rc.1", "1.0.0-rc.1+build.5", "1.0+local",
+    "1.3", "1.4", "1.4.2", "v1.5.0", "1.9.9", "2.0.dev0", "2.0.0-beta.2", "2.0rc1", "2.0", "2.0.0",
+    "v2.0.0+build.5", "2.0.post1", "2.1.0", "2.5", "3", "1!1.0",
+)  # fmt: skip
+_POOL_CLAUSES = st.sampled_from(
+    [f"{op}{v}" for op in ("<=", ">=", "<", ">", "==", "!=") for v in ("1.0", "1.4", "2.0", "2", "2.0rc1")]
+    + ["~=1.4", "~=1.0", "==2.*", "!=1.*", "*"]
+)
+_POOL_ALLOWANCES = _parsed(st.lists(_POOL_CLAUSES, min_size=1, max_size=3).map(",".join))
+
+_MODEL_NAMES = st.sampled_from(["AImodel", "BImodel", "churn"])
+_CANDIDATES = st.builds(
+    Candidate,
+    name=_MODEL_NAMES,
+    version=st.integers(min_value=1, max_value=12),
+    semver=st.sampled_from([*VERSION_POOL, None, "abc", "2.0.0-SNAPSHOT", ""]),
+    metrics=st.fixed_dictionaries({}, optional={METRIC: _METRIC_VALUES, "loss": _METRIC_VALUES}),
+    tags=st.fixed_dictionaries({}, optional={"stage": st.sampled_from(["approved", "draft"])}),
+    status=st.sampled_from(["READY"] * 6 + ["FAILED_REGISTRATION", "PENDING_REGISTRATION"]),
+)
+
+
+def pool_allowances() -> st.SearchStrategy[VersionAllowance]:
+    """Satisfiable allowances of one to three clauses on the boundaries of :data:`VERSION_POOL`."""
+    return _POOL_ALLOWANCES
+
+
+def candidates() -> st.SearchStrategy[Candidate]:
+    """A registry version: maybe no or a bad version tag, maybe no, NaN or infinite metric, maybe failed."""
+    return _CANDIDATES
+
+
+def candidate_lists(*, max_size: int = 6) -> st.SearchStrategy[list[Candidate]]:
+    """Candidates with distinct ``name/version`` keys, as a registry has them."""
+    return st.lists(_CANDIDATES, max_size=max_size, unique_by=lambda c: c.key)
+
+
+def policies(
+    *,
+    allowance: st.SearchStrategy[VersionAllowance] | None = None,
+    prereleases: st.SearchStrategy[bool | None] | None = None,
+    metric: st.SearchStrategy[str | None] | None = None,
+) -> st.SearchStrategy[SelectionPolicy]:
+    """A policy: maybe a metric (maximised or minimised), required tags, a pre-release choice, and an
+    allowance of its own for one of the models."""
+    return st.builds(
+        SelectionPolicy,
+        allowance=_POOL_ALLOWANCES if allowance is None else allowance,
+        metric=st.sampled_from([METRIC, METRIC, None]) if metric is None else metric,
+        maximize=st.booleans(),
+        required_tags=st.sampled_from([{}, {}, {"stage": "approved"}]),
+        prereleases=st.sampled_from([None, True, False]) if prereleases is None else prereleases,
+        model_allowances=st.dictionaries(_MODEL_NAMES, _POOL_ALLOWANCES, max_size=1),
+    )
