@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from mlflow_allowance.testing import local_server
 
 # Before the first ``import mlflow``: it starts a telemetry client that calls home on import.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
@@ -33,7 +28,7 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-SERVER_START_TIMEOUT_S = 60.0
+SERVER_START_TIMEOUT_S = 90.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,36 +75,6 @@ def sqlite_uri(_sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.Monke
     return f"sqlite:///{db}"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _is_healthy(uri: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"{uri}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate the server's whole process group (``mlflow server`` spawns a uvicorn child)."""
-    for sig, wait_s in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``mlflow server`` (sqlite backend, proxied artifacts, one worker) for the session.
@@ -117,39 +82,13 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Yields ``http://127.0.0.1:PORT``. Tests share it, so they must use unique names
     (see ``unique_name``).
     """
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    uri = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable, "-m", "mlflow", "server",
-        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-        "--artifacts-destination", str(root / "artifacts"),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--workers", "1",
-    ]  # fmt: skip
-    env = dict(os.environ)
-    env.pop("MLFLOW_TRACKING_URI", None)
-    env.pop("MLFLOW_REGISTRY_URI", None)
-    # The job runner spawns huey consumers and leaves a temp dir in /dev/shm; not needed here.
-    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _is_healthy(uri):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with {proc.returncode}" if proc.poll() is not None else "timed out"
-                log_text = log_path.read_text(errors="replace")
-                pytest.fail(f"mlflow server on {uri} did not come up ({state}); log:\n{log_text}")
-            time.sleep(0.2)
-        yield uri
-    finally:
-        _stop(proc)
+        with local_server(tmp_path_factory.mktemp("mlflow-server"), timeout=SERVER_START_TIMEOUT_S) as uri:
+            yield uri
+    except RuntimeError as exc:
+        if "did not come up" not in str(exc):
+            raise
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(
