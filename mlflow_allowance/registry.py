@@ -310,10 +310,17 @@ class Registry:
             if experiment is None:
                 if not create:
                     return None
-                self._audit_experiment_id = self._client.create_experiment(
-                    AUDIT_EXPERIMENT,
-                    tags={"mlflow.note.content": "Allowances and audit trail of mlflow-allowance."},
-                )
+                try:
+                    self._audit_experiment_id = self._client.create_experiment(
+                        AUDIT_EXPERIMENT,
+                        tags={"mlflow.note.content": "Allowances and audit trail of mlflow-allowance."},
+                    )
+                except MlflowException as exc:
+                    # Another process created it between our lookup and our create: use theirs.
+                    experiment = self._client.get_experiment_by_name(AUDIT_EXPERIMENT)
+                    if exc.error_code != "RESOURCE_ALREADY_EXISTS" or experiment is None:
+                        raise
+                    self._audit_experiment_id = experiment.experiment_id
             else:
                 self._audit_experiment_id = experiment.experiment_id
         return self._audit_experiment_id
