@@ -32,7 +32,7 @@ from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, ev
 from mlflow_allowance.versions import BumpPart, SemanticVersion
 
 if TYPE_CHECKING:
-    from mlflow_allowance.registry import Registry
+    from mlflow_allowance.registry import RegisteredModel, Registry
 
 __all__ = ["AllowanceClient"]
 
@@ -206,8 +206,11 @@ class AllowanceClient:
         """
         env = validate_environment(environment)
         names = _model_names(models)
-        policy = self._policy(env, names, metric, maximize, required_tags, prereleases)
-        candidates = self._registry.candidates(names, metric=metric, version_run_tag=version_run_tag)
+        registered = [self._registry.registered_model(name) for name in names]
+        policy = self._policy(env, registered, metric, maximize, required_tags, prereleases)
+        candidates = self._registry.candidates(
+            names, metric=metric, version_run_tag=version_run_tag, registered=registered
+        )
         return evaluate(candidates, policy)
 
     def promote(
@@ -385,20 +388,17 @@ class AllowanceClient:
     def _policy(
         self,
         env: str,
-        names: Sequence[str],
+        registered: Sequence[RegisteredModel],
         metric: str | None,
         maximize: bool,
         required_tags: Mapping[str, str] | None,
         prereleases: bool | None,
     ) -> SelectionPolicy:
         default = self._stored_allowance(env, None) or VersionAllowance()
-        overrides = {}
-        for name in names:
-            override = self._stored_allowance(env, name)
-            if override is not None:
-                overrides[name] = override
-        if len(names) == 1 and names[0] in overrides:
-            default = overrides[names[0]]
+        key = allowance_tag(env)
+        overrides = {m.name: VersionAllowance.parse(m.tags[key]) for m in registered if key in m.tags}
+        if len(registered) == 1 and registered[0].name in overrides:
+            default = overrides[registered[0].name]
         return SelectionPolicy(default, metric, maximize, required_tags or {}, prereleases, overrides)
 
     def _move_alias(

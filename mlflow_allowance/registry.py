@@ -134,15 +134,22 @@ class Registry:
             self._client.set_model_version_tag(name, str(version), key, value)
 
     def candidates(
-        self, models: Sequence[str], *, metric: str | None = None, version_run_tag: str | None = None
+        self,
+        models: Sequence[str],
+        *,
+        metric: str | None = None,
+        version_run_tag: str | None = None,
+        registered: Sequence[RegisteredModel] = (),
     ) -> list[Candidate]:
         """Every version of ``models`` as a :class:`Candidate`, with metrics from its training run.
 
         Requests grow with N / page size: one paginated ``search_model_versions`` for all models, one
-        ``get_registered_model`` per model (aliases are not in search results), and — only when a metric
-        or a run tag is needed — ``search_runs`` batched by :data:`RUN_BATCH` run ids.
+        ``get_registered_model`` per model not already given in ``registered`` (aliases are not in search
+        results), and — only when a metric or a run tag is needed — ``search_runs`` batched by
+        :data:`RUN_BATCH` run ids.
         """
-        registered = {name: self.registered_model(name) for name in models}
+        known = {model.name: model for model in registered}
+        registered_by_name = {name: known.get(name) or self.registered_model(name) for name in models}
         names = ", ".join(quote(name) for name in models)
         with translated("searching model versions"):
             versions = list(
@@ -163,7 +170,7 @@ class Registry:
             if semver is None and version_run_tag is not None and run is not None:
                 semver = run.data.tags.get(version_run_tag)
             version = int(mv.version)
-            aliases = tuple(a for a, v in registered[mv.name].aliases.items() if v == version)
+            aliases = tuple(a for a, v in registered_by_name[mv.name].aliases.items() if v == version)
             candidates.append(
                 Candidate(
                     name=mv.name,
