@@ -49,8 +49,8 @@ os.environ.pop("MLFLOW_REGISTRY_URI", None)
 import requests
 
 from mlflow_allowance import AllowanceClient, VersionAllowance
-from mlflow_allowance.registry import RUN_BATCH, VERSION_PAGE, quote
-from mlflow_allowance.schema import VERSION_TAG
+from mlflow_allowance._registry import RUN_BATCH, VERSION_PAGE, quote
+from mlflow_allowance._schema import VERSION_TAG
 from mlflow_allowance.testing import local_server
 
 #: Bump when the generated fixture changes, so stale caches are not reused.

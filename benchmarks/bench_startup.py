@@ -49,7 +49,7 @@ from pathlib import Path
 from mlflow_allowance.testing import local_server
 
 REPO = Path(__file__).resolve().parents[1]
-EXPERIMENT = "mlflow-allowance"  # mlflow_allowance.schema.AUDIT_EXPERIMENT
+EXPERIMENT = "mlflow-allowance"  # mlflow_allowance._schema.AUDIT_EXPERIMENT
 ALLOWANCE = "<=2.0"
 
 LOWER_BOUND = f"""\

@@ -75,7 +75,7 @@ def train_winedata(
             model, name="model", skops_trusted_types=TRUSTED, pip_requirements=["scikit-learn"]
         )
     with contextlib.redirect_stderr(io.StringIO()):  # MLflow's own "Successfully registered ..." chatter
-        registered = allowance.register_model(info.model_uri, name, version=version)
+        registered = allowance.register_model(info.model_uri, name, semver=version)
     print(f"  trained {name} {version} {params} → registry version {registered.version}, F1 {f1:.3f}")
     return registered
 

@@ -1,11 +1,27 @@
 """mlflow-allowance: which model versions each environment may run, chosen safely and visibly.
 
 The pure core (allowances, versions, selection) is importable without MLflow; the faces that talk to MLflow
-are imported lazily, so ``import mlflow_allowance`` stays cheap.
+import it lazily, so ``import mlflow_allowance`` stays cheap. Everything public is listed in ``__all__``;
+modules whose names start with ``_`` are internal.
 """
 
 from __future__ import annotations
 
+from mlflow_allowance._fluent import (
+    check,
+    get_allowance,
+    get_version,
+    history,
+    list_allowances,
+    promote,
+    register_model,
+    rollback,
+    select,
+    set_allowance,
+    set_version,
+    unset_allowance,
+)
+from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
 from mlflow_allowance.allowance import AllowanceComparison, VersionAllowance
 from mlflow_allowance.audit import AuditKind, AuditRecord
 from mlflow_allowance.client import AllowanceClient
@@ -22,20 +38,6 @@ from mlflow_allowance.errors import (
     RegistryUnavailableError,
     RollbackRefusedError,
 )
-from mlflow_allowance.fluent import (
-    check,
-    get_allowance,
-    get_version,
-    history,
-    list_allowances,
-    promote,
-    register_model,
-    rollback,
-    select,
-    set_allowance,
-    set_version,
-    unset_allowance,
-)
 from mlflow_allowance.outcomes import (
     AllowanceChange,
     AllowanceSource,
@@ -44,11 +46,23 @@ from mlflow_allowance.outcomes import (
     ModelVersionInfo,
     Promotion,
     Violation,
+    resolve_allowance,
 )
-from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, Verdict, evaluate
-from mlflow_allowance.versions import BumpPart, SemanticVersion, parse_version
+from mlflow_allowance.request import SelectionRequest
+from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, Verdict, rank_candidates
+from mlflow_allowance.versions import BumpPart, SemanticVersion
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlflow-allowance")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "AllowanceChange",
@@ -71,24 +85,28 @@ __all__ = [
     "NoEligibleCandidateError",
     "NotFoundError",
     "Promotion",
+    "RegisteredModel",
     "RegistryError",
+    "RegistryProtocol",
     "RegistryUnavailableError",
     "RollbackRefusedError",
     "Selection",
     "SelectionPolicy",
+    "SelectionRequest",
     "SemanticVersion",
     "Verdict",
     "VersionAllowance",
     "Violation",
+    "__version__",
     "check",
-    "evaluate",
     "get_allowance",
     "get_version",
     "history",
     "list_allowances",
-    "parse_version",
     "promote",
+    "rank_candidates",
     "register_model",
+    "resolve_allowance",
     "rollback",
     "select",
     "set_allowance",

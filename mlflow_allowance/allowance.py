@@ -26,19 +26,22 @@ import enum
 import functools
 import inspect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TypeVar
 
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.version import Version
 
-from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError
+from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError, shown
 from mlflow_allowance.versions import SemanticVersion
 
 __all__ = ["AllowanceComparison", "VersionAllowance"]
 
-_V = TypeVar("_V", str, SemanticVersion)
+#: Longer text is rejected before it is parsed; real allowances are a few dozen characters.
+MAX_ALLOWANCE_LENGTH = 1000
+
+_V = TypeVar("_V", bound=str | SemanticVersion | Version)
 
 _EXPECTED = (
     "expected PEP 440 specifiers like '<=2.0', '>=1.0,<2.0', '~=1.4', '==2.*', '!=1.3', "
@@ -71,39 +74,74 @@ class VersionAllowance:
     __slots__ = ("__dict__", "_specs")
     _specs: tuple[Specifier, ...]
 
-    def __init__(self, specs: Iterable[Specifier] = ()) -> None:
-        # Sort before dropping duplicates: of equal clauses spelled differently ('<=2', '<=2.0') the same
-        # one is kept whatever the input order, so the canonical form does not depend on it.
-        unique: list[Specifier] = []
-        for spec in sorted(specs, key=_sort_key):
-            if spec not in unique:
-                unique.append(spec)
-        object.__setattr__(self, "_specs", tuple(unique))
+    def __init__(self, clauses: str | VersionAllowance | Iterable[str | Specifier] = ()) -> None:
+        """Build an allowance from what people type: a string, an iterable of clauses, or an allowance.
+
+        ``VersionAllowance("<=2.0")`` is ``VersionAllowance.parse("<=2.0")``; ``VersionAllowance(["<=2.0",
+        ">=1.0"])`` joins the clauses; no argument allows any final version. Anything else is a
+        ``TypeError``; text that is not an allowance an :class:`InvalidAllowanceError`.
+
+        >>> VersionAllowance("<=2.0") == VersionAllowance.parse("<=2.0") == VersionAllowance(["<=2"])
+        True
+        >>> VersionAllowance(2.0)
+        Traceback (most recent call last):
+        ...
+        TypeError: VersionAllowance takes a string, an iterable of clauses or a VersionAllowance, not float
+        """
+        if isinstance(clauses, VersionAllowance):
+            specs: tuple[Specifier, ...] = clauses._specs
+        elif isinstance(clauses, str):
+            specs = _parse_text(clauses)
+        elif isinstance(clauses, Iterable) and not isinstance(clauses, bytes | bytearray | Mapping):
+            items = list(clauses)
+            bad = next((item for item in items if not isinstance(item, str | Specifier)), None)
+            if bad is not None:
+                raise TypeError(f"VersionAllowance clauses must be strings, not {type(bad).__name__}")
+            specs = tuple(
+                spec
+                for item in items
+                for spec in (_parse_text(item) if isinstance(item, str) else (_normalized(item),))
+            )
+            shown_text = ",".join(str(item) for item in items)
+            _reject_if_empty(specs, shown_text)
+        else:
+            raise TypeError(
+                "VersionAllowance takes a string, an iterable of clauses or a VersionAllowance, "
+                f"not {type(clauses).__name__}"
+            )
+        object.__setattr__(self, "_specs", _unique(specs))
 
     @classmethod
-    def parse(cls, text: str) -> VersionAllowance:
+    def _of(cls, specs: Iterable[Specifier]) -> VersionAllowance:
+        """An allowance of already-normalised clauses (no emptiness check)."""
+        allowance = cls.__new__(cls)
+        object.__setattr__(allowance, "_specs", _unique(specs))
+        return allowance
+
+    @classmethod
+    def parse(cls, text: str | VersionAllowance) -> VersionAllowance:
         """Parse an allowance; raise :class:`InvalidAllowanceError` (a ``ValueError``) if invalid.
+
+        Idempotent: an allowance is returned as it is. Anything but a string or an allowance is an
+        :class:`InvalidAllowanceError` too, so a caller handling user input catches one error.
 
         >>> VersionAllowance.parse("=2.0").canonical
         '==2.0'
         >>> VersionAllowance.parse("2.0 ≥ version > 1.0").canonical
         '>1.0,<=2.0'
+        >>> a = VersionAllowance.parse("<=2.0")
+        >>> VersionAllowance.parse(a) is a
+        True
         >>> VersionAllowance.parse("<=2.0,>3")
         Traceback (most recent call last):
         ...
         mlflow_allowance.errors.InvalidAllowanceError: Invalid allowance '<=2.0,>3': no version can ...
         """
+        if isinstance(text, VersionAllowance):
+            return text
         if not isinstance(text, str):
-            raise InvalidAllowanceError(f"Invalid allowance {text!r}: {_EXPECTED}")
-        compact = "".join(text.replace("≤", "<=").replace("≥", ">=").split())
-        if not compact:
-            raise InvalidAllowanceError(f"Invalid allowance {text!r}: it is empty; {_EXPECTED}")
-        specs: list[Specifier] = []
-        for clause in compact.split(","):
-            specs.extend(_parse_clause(text, clause))
-        allowance = cls(specs)
-        allowance._reject_if_empty(text)
-        return allowance
+            raise InvalidAllowanceError(f"Invalid allowance {shown(text)}: {_EXPECTED}")
+        return cls(text)
 
     @cached_property
     def canonical(self) -> str:
@@ -126,14 +164,22 @@ class VersionAllowance:
         """True for ``*``, the allowance that allows every final version."""
         return not self._specs
 
-    def allows(self, version: str | SemanticVersion, *, prereleases: bool | None = None) -> bool:
+    def allows(self, version: str | SemanticVersion | Version, *, prereleases: bool | None = None) -> bool:
         """Whether ``version`` is allowed.
 
         ``prereleases`` overrides the default of :attr:`prereleases`. A string that is not a version raises
         :class:`InvalidVersionError`, unless an arbitrary-equality clause (``===``) names it exactly.
+
+        ``===`` compares text, case-insensitively, as PEP 440 says: a string or a :class:`SemanticVersion`
+        as written (stripped), a ``packaging`` ``Version`` as ``str(version)``, its normalised form.
+
+        >>> VersionAllowance.parse("===1.0").allows("1.0"), VersionAllowance.parse("===1.0").allows("01.0")
+        (True, False)
         """
         if isinstance(version, SemanticVersion):
             return self._allows_value(version.value, version.text, prereleases)
+        if isinstance(version, Version):
+            return self._allows_value(version, str(version), prereleases)
         value = _version(version)
         if value is not None:
             return self._allows_value(value, version, prereleases)
@@ -143,6 +189,9 @@ class VersionAllowance:
 
     def filter(self, versions: Iterable[_V], *, prereleases: bool | None = None) -> list[_V]:
         """The allowed items of ``versions``, in their order; strings that are not versions are skipped.
+
+        Items may be strings, :class:`SemanticVersion` or ``packaging`` ``Version`` objects, judged as
+        :meth:`allows` judges them.
 
         >>> VersionAllowance.parse("==2.*").filter(["1.0", "2.0", "2.1", "banana", "3.0"])
         ['2.0', '2.1']
@@ -156,13 +205,9 @@ class VersionAllowance:
         contains = self._standard.contains if self._standard is not None else None
         kept: list[_V] = []
         for item in versions:
-            if isinstance(item, SemanticVersion):
-                value = item.value
-            else:
-                try:
-                    value = Version(item)
-                except ValueError:  # InvalidVersion, or a number past int()'s digit limit
-                    continue
+            value = _filter_key(item)
+            if not isinstance(value, Version):  # not a version: skipped
+                continue
             if not pre and value.is_prerelease:
                 continue
             if contains is None or contains(value, prereleases=True):
@@ -178,19 +223,43 @@ class VersionAllowance:
         allowed = self.filter(versions, prereleases=prereleases)
         return max(allowed, key=_order_key, default=None)
 
+    def __contains__(self, version: object) -> bool:
+        """``version in allowance``: :meth:`allows` with the default pre-release rule, as packaging's
+        ``"1.4" in SpecifierSet("<=2.0")``; text that is not a version is simply not in it.
+
+        >>> prod = VersionAllowance("<=2.0")
+        >>> "1.0" in prod, "3.0" in prod, "banana" in prod
+        (True, False, False)
+        """
+        if not isinstance(version, str | SemanticVersion | Version):
+            raise TypeError(f"'in <VersionAllowance>' needs a version string, not {type(version).__name__}")
+        try:
+            return self.allows(version)
+        except InvalidVersionError:
+            return False
+
     def __and__(self, other: object) -> VersionAllowance:
         """The allowance of versions both allow; :class:`InvalidAllowanceError` if none can satisfy both.
 
-        >>> VersionAllowance.parse("<=2.0") & VersionAllowance.parse(">=1.0")
+        ``other`` may be an allowance or the text of one:
+
+        >>> VersionAllowance.parse("<=2.0") & ">=1.0"
         VersionAllowance('>=1.0,<=2.0')
         """
+        if isinstance(other, str):
+            other = VersionAllowance.parse(other)
         if not isinstance(other, VersionAllowance):
             return NotImplemented
-        both = VersionAllowance((*self._specs, *other._specs))
-        both._reject_if_empty(f"{self.canonical} & {other.canonical}")
-        return both
+        specs = (*self._specs, *other._specs)
+        _reject_if_empty(specs, f"{self.canonical} & {other.canonical}")
+        return VersionAllowance._of(specs)
 
-    def compare(self, other: VersionAllowance) -> AllowanceComparison:
+    def __rand__(self, other: object) -> VersionAllowance:
+        if isinstance(other, str):
+            return VersionAllowance.parse(other) & self
+        return NotImplemented
+
+    def compare(self, other: VersionAllowance | str) -> AllowanceComparison:
         """How this allowance relates to ``other`` (wider, narrower, equal, overlapping or disjoint).
 
         Decided on probe versions around every boundary either allowance names (just below, at, and just
@@ -199,9 +268,13 @@ class VersionAllowance:
         >>> a = VersionAllowance.parse("<=2.0")
         >>> a.compare(VersionAllowance.parse("==2.0")).value, a.compare(VersionAllowance.parse(">=3")).value
         ('wider', 'disjoint')
-        >>> a.compare(VersionAllowance.parse(">=1.0")).value
+        >>> a.compare(">=1.0").value
         'overlapping'
         """
+        if isinstance(other, str):
+            other = VersionAllowance.parse(other)
+        if not isinstance(other, VersionAllowance):
+            raise TypeError(f"compare() needs a VersionAllowance or its text, not {type(other).__name__}")
         only_self = only_other = both = False
         for probe in _probes((*self._specs, *other._specs)):
             mine, theirs = self._allows_probe(probe), other._allows_probe(probe)
@@ -216,11 +289,11 @@ class VersionAllowance:
             return AllowanceComparison.NARROWER
         return AllowanceComparison.OVERLAPPING if both else AllowanceComparison.DISJOINT
 
-    def is_wider_than(self, other: VersionAllowance) -> bool:
+    def is_wider_than(self, other: VersionAllowance | str) -> bool:
         """True when this allows everything ``other`` allows, and more."""
         return self.compare(other) is AllowanceComparison.WIDER
 
-    def is_narrower_than(self, other: VersionAllowance) -> bool:
+    def is_narrower_than(self, other: VersionAllowance | str) -> bool:
         """True when ``other`` allows everything this allows, and more."""
         return self.compare(other) is AllowanceComparison.NARROWER
 
@@ -235,12 +308,18 @@ class VersionAllowance:
         return (str(spec) for spec in self._specs)
 
     def __eq__(self, other: object) -> bool:
+        """Equal when the clauses are, by packaging's rule for each (``<=2`` is ``<=2.0``, ``==2.*`` is not
+        ``==2.0.*``): the same rule that drops a repeated clause."""
         if not isinstance(other, VersionAllowance):
             return NotImplemented
-        return self.canonical == other.canonical
+        return self._clause_set == other._clause_set
 
     def __hash__(self) -> int:
-        return hash(self.canonical)
+        return hash(self._clause_set)
+
+    @cached_property
+    def _clause_set(self) -> frozenset[Specifier]:
+        return frozenset(self._specs)
 
     def __str__(self) -> str:
         return self.canonical
@@ -249,7 +328,7 @@ class VersionAllowance:
         return f"VersionAllowance({self.canonical!r})"
 
     def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (VersionAllowance.parse, (self.canonical,))
+        return (VersionAllowance, (self.canonical,))
 
     @cached_property
     def _standard(self) -> SpecifierSet | None:
@@ -263,19 +342,23 @@ class VersionAllowance:
         return tuple(spec.version.lower() for spec in self._specs if spec.operator == "===")
 
     def _allows_value(self, value: Version, text: str, prereleases: bool | None) -> bool:
+        """Whether the version ``value``, written ``text``, is allowed; ``===`` judges ``text`` alone."""
         pre = self.prereleases if prereleases is None else prereleases
         if value.is_prerelease and not pre:
             return False
         if self._standard is not None and not self._standard.contains(value, prereleases=True):
             return False
-        if self._arbitrary:
-            spellings = (text.strip().lower(), str(value).lower())
-            return all(wanted in spellings for wanted in self._arbitrary)
-        return True
+        if not self._arbitrary:
+            return True
+        # PEP 440: '===' is a plain string comparison, so '01.0' is not '1.0' even though it parses to it.
+        written = text.strip().lower()
+        return all(wanted == written for wanted in self._arbitrary)
 
-    def _filter_slowly(self, item: str | SemanticVersion, pre: bool) -> bool:
+    def _filter_slowly(self, item: str | SemanticVersion | Version, pre: bool) -> bool:
         if isinstance(item, SemanticVersion):
             return self._allows_value(item.value, item.text, pre)
+        if isinstance(item, Version):
+            return self._allows_value(item, str(item), pre)
         value = _version(item)
         return value is not None and self._allows_value(value, item, pre)
 
@@ -288,21 +371,57 @@ class VersionAllowance:
         except InvalidVersionError:
             return False
 
-    def _reject_if_empty(self, text: str) -> None:
-        if any(self._allows_probe(p, True) for p in _probes(self._specs)):
-            return
-        culprits = self._specs
-        for i, first in enumerate(self._specs):
-            for second in self._specs[i + 1 :]:
-                pair = VersionAllowance((first, second))
-                if not any(pair._allows_probe(p, True) for p in _probes(pair._specs)):
-                    culprits = (first, second)
-                    break
-            else:
-                continue
-            break
-        listed = ", ".join(repr(str(spec)) for spec in culprits)
-        raise InvalidAllowanceError(f"Invalid allowance {text!r}: no version can satisfy all of {listed}")
+
+def _parse_text(text: str) -> tuple[Specifier, ...]:
+    """The normalised clauses of allowance ``text``; :class:`InvalidAllowanceError` if it is not one."""
+    if len(text) > MAX_ALLOWANCE_LENGTH:  # before any parsing, which is linear but not free
+        raise InvalidAllowanceError(
+            f"Invalid allowance {shown(text)}: longer than {MAX_ALLOWANCE_LENGTH} characters"
+        )
+    compact = "".join(text.replace("≤", "<=").replace("≥", ">=").split())
+    if not compact:
+        raise InvalidAllowanceError(f"Invalid allowance {shown(text)}: it is empty; {_EXPECTED}")
+    specs: list[Specifier] = []
+    for clause in compact.split(","):
+        specs.extend(_parse_clause(text, clause))
+    _reject_if_empty(tuple(specs), text)
+    return tuple(specs)
+
+
+def _unique(specs: Iterable[Specifier]) -> tuple[Specifier, ...]:
+    """The clauses sorted, each once by packaging's equality (of ``<=2`` and ``<=2.0`` the first sorted)."""
+    # Sort before dropping duplicates: of equal clauses spelled differently the same one is kept whatever
+    # the input order, so the canonical form does not depend on it. A set keeps this linear.
+    seen: set[Specifier] = set()
+    unique: list[Specifier] = []
+    for spec in sorted(specs, key=_sort_key):
+        if spec not in seen:
+            seen.add(spec)
+            unique.append(spec)
+    return tuple(unique)
+
+
+def _normalized(spec: Specifier) -> Specifier:
+    """A packaging ``Specifier`` given directly, normalised as a parsed clause would be."""
+    return _specifier(str(spec), str(spec), str(spec))
+
+
+def _reject_if_empty(specs: tuple[Specifier, ...], text: str) -> None:
+    whole = VersionAllowance._of(specs)
+    if any(whole._allows_probe(p, True) for p in _probes(whole._specs)):
+        return
+    culprits = whole._specs
+    for i, first in enumerate(whole._specs):
+        for second in whole._specs[i + 1 :]:
+            pair = VersionAllowance._of((first, second))
+            if not any(pair._allows_probe(p, True) for p in _probes(pair._specs)):
+                culprits = (first, second)
+                break
+        else:
+            continue
+        break
+    listed = ", ".join(repr(str(spec)) for spec in culprits)
+    raise InvalidAllowanceError(f"Invalid allowance {shown(text)}: no version can satisfy all of {listed}")
 
 
 def _parse_clause(text: str, clause: str) -> list[Specifier]:
@@ -348,18 +467,20 @@ def _specifier(text: str, clause: str, spec_text: str) -> Specifier:
 
 
 def _invalid(text: str, clause: str) -> InvalidAllowanceError:
-    where = "" if clause == "".join(text.split()) else f" (in {clause!r})"
-    return InvalidAllowanceError(f"Invalid allowance {text!r}{where}: {_EXPECTED}")
+    where = "" if clause == "".join(text.split()) else f" (in {shown(clause)})"
+    return InvalidAllowanceError(f"Invalid allowance {shown(text)}{where}: {_EXPECTED}")
 
 
 # ``SpecifierSet.filter(..., key=...)`` arrived in packaging 26.1; older releases take the slower loop.
 _FILTER_TAKES_KEY = "key" in inspect.signature(SpecifierSet.filter).parameters
 
 
-def _filter_key(item: str | SemanticVersion) -> Version | str:
+def _filter_key(item: str | SemanticVersion | Version) -> Version | str:
     """The version ``SpecifierSet.filter`` should judge ``item`` by; ``""`` (skipped) if it has none."""
     if isinstance(item, SemanticVersion):
         return item.value
+    if isinstance(item, Version):
+        return item
     try:
         return Version(item)
     except ValueError:  # InvalidVersion, or a number past int()'s digit limit
@@ -386,8 +507,10 @@ def _sort_key(spec: Specifier) -> tuple[int, Version | None, str, int]:
     return (0 if version is not None else 1, version, spec.version, _OP_RANK[spec.operator])
 
 
-def _order_key(item: str | SemanticVersion) -> Version:
-    return item.value if isinstance(item, SemanticVersion) else Version(item)
+def _order_key(item: str | SemanticVersion | Version) -> Version:
+    if isinstance(item, SemanticVersion):
+        return item.value
+    return item if isinstance(item, Version) else Version(item)
 
 
 _SUFFIXES = ("", ".dev0", "a0", "a1.dev1", "b2", "rc1", "rc9999", ".post0.dev0", ".post1", ".post9999")

@@ -2,7 +2,7 @@
 
 Each record is stored as one run of the audit experiment; its fields become tags, and its details (the
 policy and the full candidate table of a promotion) are JSON split into tags of at most
-:data:`~mlflow_allowance.schema.TAG_VALUE_LIMIT` characters, so no single tag grows without bound.
+:data:`~mlflow_allowance._schema.TAG_VALUE_LIMIT` characters, so no single tag grows without bound.
 
 >>> record = AuditRecord("promotion", "prod", "AImodel", "AImodel/1", "AImodel/2", "ana", 1700000000000,
 ...                      reason="highest F1 within <=1.0", details={"metric": "F1"})
@@ -10,6 +10,8 @@ policy and the full candidate table of a promotion) are JSON split into tags of 
 True
 >>> record.when.isoformat()
 '2023-11-14T22:13:20+00:00'
+>>> AuditRecord.from_dict(record.to_dict()) == record
+True
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from mlflow_allowance.schema import PREFIX, TAG_VALUE_LIMIT
+from mlflow_allowance._frozen import FrozenDict, freeze, thaw
+from mlflow_allowance._schema import PREFIX, TAG_VALUE_LIMIT
+from mlflow_allowance.errors import InputError, shown
+from mlflow_allowance.request import SelectionRequest
 
 __all__ = ["AuditKind", "AuditRecord"]
 
 AuditKind = Literal["allowance", "promotion", "rollback"]
+_KINDS = ("allowance", "promotion", "rollback")
 
 _KIND = PREFIX + "event"
 _ENV = PREFIX + "environment"
@@ -46,7 +52,8 @@ class AuditRecord:
 
     ``model`` is ``None`` for a workspace-wide allowance; ``old``/``new`` are allowances (canonical text)
     for allowance changes and ``name/version`` for promotions and rollbacks, ``None`` for "nothing".
-    ``time`` is milliseconds since the epoch (UTC).
+    ``time`` is milliseconds since the epoch (UTC). ``details`` is frozen JSON (mappings become
+    :class:`FrozenDict`, lists tuples); a promotion's holds the :attr:`request` it replays.
     """
 
     kind: AuditKind
@@ -57,8 +64,21 @@ class AuditRecord:
     user: str
     time: int
     reason: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=FrozenDict)
     record_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise InputError(f"Invalid audit record kind {shown(self.kind)}: expected one of {_KINDS}")
+        if isinstance(self.time, bool) or not isinstance(self.time, int):
+            raise TypeError(f"AuditRecord time must be milliseconds since the epoch, not {shown(self.time)}")
+        object.__setattr__(self, "details", freeze(dict(self.details)))
+
+    @property
+    def request(self) -> SelectionRequest | None:
+        """The selection request a promotion made (``None`` for other records and older promotions)."""
+        data = self.details.get("request")
+        return SelectionRequest.from_dict(data) if isinstance(data, Mapping) else None
 
     @property
     def when(self) -> datetime:
@@ -81,29 +101,46 @@ class AuditRecord:
             _TIME: str(self.time),
             _REASON: self.reason[:TAG_VALUE_LIMIT],
         }
-        payload = json.dumps(dict(self.details), sort_keys=True, separators=(",", ":"))
+        payload = json.dumps(thaw(self.details), sort_keys=True, separators=(",", ":"))
         for index, start in enumerate(range(0, len(payload), _CHUNK)):
             tags[f"{_DETAILS}{index:06d}"] = payload[start : start + _CHUNK]
         return tags
 
     @classmethod
     def from_tags(cls, tags: Mapping[str, str], *, record_id: str | None = None) -> AuditRecord:
-        """Rebuild a record from the tags :meth:`to_tags` wrote."""
-        chunks = sorted(key for key in tags if key.startswith(_DETAILS))
-        payload = "".join(tags[key] for key in chunks)
-        details = json.loads(payload) if payload else {}
-        return cls(
-            kind=cast(AuditKind, tags[_KIND]),
-            environment=tags[_ENV],
-            model=tags.get(_MODEL) or None,
-            old=tags.get(_OLD) or None,
-            new=tags.get(_NEW) or None,
-            user=tags.get(_USER, ""),
-            time=int(tags.get(_TIME, "0")),
-            reason=tags.get(_REASON, ""),
-            details=details,
-            record_id=record_id,
-        )
+        """Rebuild a record from the tags :meth:`to_tags` wrote.
+
+        Raises :class:`InputError` (never a bare ``KeyError``) when the tags are not such a record, e.g. a
+        run someone logged into the audit experiment by hand:
+
+        >>> AuditRecord.from_tags({"mlflow.user": "ana"}, record_id="r9")
+        Traceback (most recent call last):
+        ...
+        mlflow_allowance.errors.InputError: Run r9 is not an mlflow-allowance audit record: ...
+        """
+        try:
+            chunks = sorted(key for key in tags if key.startswith(_DETAILS))
+            payload = "".join(tags[key] for key in chunks)
+            details = json.loads(payload) if payload else {}
+            if not isinstance(details, dict):
+                raise ValueError("its details are not a JSON object")
+            return cls(
+                kind=cast(AuditKind, tags[_KIND]),
+                environment=tags[_ENV],
+                model=tags.get(_MODEL) or None,
+                old=tags.get(_OLD) or None,
+                new=tags.get(_NEW) or None,
+                user=tags.get(_USER, ""),
+                time=int(tags.get(_TIME, "0")),
+                reason=tags.get(_REASON, ""),
+                details=details,
+                record_id=record_id,
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            problem = f"no tag {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise InputError(
+                f"Run {record_id} is not an mlflow-allowance audit record: {shown(problem)}"
+            ) from None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``time`` as ISO 8601)."""
@@ -117,5 +154,22 @@ class AuditRecord:
             "user": self.user,
             "time": self.when.isoformat(),
             "reason": self.reason,
-            "details": dict(self.details),
+            "details": thaw(self.details),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditRecord:
+        """The record :meth:`to_dict` described."""
+        when = datetime.fromisoformat(data["time"])
+        return cls(
+            kind=data["kind"],
+            environment=data["environment"],
+            model=data.get("model"),
+            old=data.get("old"),
+            new=data.get("new"),
+            user=data.get("user", ""),
+            time=round(when.timestamp() * 1000),
+            reason=data.get("reason", ""),
+            details=data.get("details") or {},
+            record_id=data.get("id"),
+        )

@@ -21,8 +21,8 @@ import typer
 from typer.core import TyperGroup
 
 from mlflow_allowance import report as render
+from mlflow_allowance._environments import validate_environment, validate_model_name
 from mlflow_allowance.allowance import VersionAllowance
-from mlflow_allowance.environments import validate_environment, validate_model_name
 from mlflow_allowance.errors import AllowanceError, InputError, NoEligibleCandidateError
 from mlflow_allowance.selection import Selection
 from mlflow_allowance.versions import SemanticVersion
@@ -62,7 +62,7 @@ class _Settings:
 
         if self.debug or os.environ.get("MLFLOW_LOGGING_LEVEL"):
             return
-        import mlflow_allowance.registry  # noqa: F401  (imports mlflow, which configures its loggers)
+        import mlflow_allowance._registry  # noqa: F401  (imports mlflow, which configures its loggers)
 
         logger = logging.getLogger("mlflow")
         self._mlflow_log_level = logger.level

@@ -14,6 +14,22 @@ Invalid allowance '>=3,<2': no version can satisfy all of '<2', '>=3'
 
 from __future__ import annotations
 
+#: Longest echo of a user's input in an error message; longer input is cut and its length given.
+SHOWN_LIMIT = 80
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to about ``limit`` characters so huge input is not echoed.
+
+    >>> shown("<=2.0"), shown("1" * 500)
+    ("'<=2.0'", "'1111111111111111111111111111111111111111111111111111111111111111111111111...' (500 chars)")
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str | bytes | list | tuple) else len(text)
+    return f"{text[: limit - 5]}...{text[-1]} ({size} chars)"
+
 
 class AllowanceError(Exception):
     """Root of every error raised by mlflow-allowance."""

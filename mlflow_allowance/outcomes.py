@@ -1,12 +1,28 @@
-"""What the API's operations return: plain, immutable records, ready for rendering or JSON."""
+"""What the API's operations return: plain, immutable records, ready for rendering or JSON.
+
+Each is frozen, picklable and round-trips through JSON with ``to_dict()``/``from_dict()``, so a result can
+cross a process boundary (Airflow XCom, Ray, multiprocessing):
+
+>>> import json
+>>> change = AllowanceChange("prod", None, VersionAllowance("<=1.0"), VersionAllowance("<=2.0"), True)
+>>> AllowanceChange.from_dict(json.loads(json.dumps(change.to_dict()))) == change
+True
+
+:func:`resolve_allowance` is the one rule for which allowance applies: the model's override, else the
+workspace default, else ``*``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
+from mlflow_allowance._schema import allowance_tag
 from mlflow_allowance.allowance import AllowanceComparison, VersionAllowance
 from mlflow_allowance.audit import AuditRecord
+from mlflow_allowance.errors import InvalidAllowanceError
+from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Selection
 
 __all__ = [
@@ -17,6 +33,7 @@ __all__ = [
     "ModelVersionInfo",
     "Promotion",
     "Violation",
+    "resolve_allowance",
 ]
 
 AllowanceSource = Literal["model", "default", "unset"]
@@ -33,6 +50,11 @@ class ModelVersionInfo:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``version`` as a string)."""
         return {"name": self.name, "version": str(self.version), "semver": self.semver}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelVersionInfo:
+        """The record :meth:`to_dict` described."""
+        return cls(data["name"], int(data["version"]), data.get("semver"))
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,58 @@ class EffectiveAllowance:
             "allowance": self.allowance.canonical,
             "source": self.source,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EffectiveAllowance:
+        """The record :meth:`to_dict` described."""
+        source = data["source"]
+        if source not in ("model", "default", "unset"):
+            raise InvalidAllowanceError(f"Invalid allowance source {source!r}")
+        return cls(
+            data["environment"],
+            data.get("model"),
+            VersionAllowance.parse(data["allowance"]),
+            cast(AllowanceSource, source),
+        )
+
+
+def resolve_allowance(
+    environment: str,
+    model: str | None,
+    workspace_tags: Mapping[str, str],
+    model_tags: Mapping[str, str] | None = None,
+) -> EffectiveAllowance:
+    """The allowance ``environment`` applies to ``model``: its override, else the default, else ``*``.
+
+    ``workspace_tags`` are the audit experiment's tags (where defaults live), ``model_tags`` the registered
+    model's (where overrides live). A stored allowance that does not parse is reported with its tag and
+    where it is stored:
+
+    >>> resolve_allowance("prod", "AImodel", {"mlflow_allowance.allowance.prod": "<=1.0"}, {}).to_dict()
+    {'environment': 'prod', 'model': 'AImodel', 'allowance': '<=1.0', 'source': 'default'}
+    >>> resolve_allowance("prod", "AImodel", {}, {"mlflow_allowance.allowance.prod": "banana"})
+    Traceback (most recent call last):
+    ...
+    mlflow_allowance.errors.InvalidAllowanceError: Stored allowance tag 'mlflow_allowance.allowance.prod' ...
+    """
+    key = allowance_tag(environment)
+    if model is not None and model_tags is not None and key in model_tags:
+        where = f"registered model {model!r}"
+        return EffectiveAllowance(environment, model, _stored(model_tags[key], key, where), "model")
+    if key in workspace_tags:
+        where = "the audit experiment (workspace default)"
+        return EffectiveAllowance(environment, model, _stored(workspace_tags[key], key, where), "default")
+    return EffectiveAllowance(environment, model, VersionAllowance(), "unset")
+
+
+def _stored(text: str, key: str, where: str) -> VersionAllowance:
+    try:
+        return VersionAllowance.parse(text)
+    except InvalidAllowanceError as exc:
+        raise InvalidAllowanceError(
+            f"Stored allowance tag {key!r} on {where} is invalid: {exc}; set it again with "
+            "`mlflow allowance set`"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -106,13 +180,26 @@ class AllowanceChange:
             "comparison": None if comparison is None else comparison.value,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AllowanceChange:
+        """The record :meth:`to_dict` described."""
+        old, new = data.get("old"), data.get("new")
+        return cls(
+            data["environment"],
+            data.get("model"),
+            None if old is None else VersionAllowance.parse(old),
+            None if new is None else VersionAllowance.parse(new),
+            bool(data["changed"]),
+        )
+
 
 @dataclass(frozen=True)
 class Promotion:
     """The result of ``promote`` or ``rollback``: the alias moved (or would move) ``old`` → ``new``.
 
     ``old``/``new`` are ``name/version`` keys; ``changed`` is false when the winner already held the alias
-    or on a dry run; ``record`` is the audit record written, if any.
+    or on a dry run; ``record`` is the audit record written, if any; ``request`` what was asked of the
+    selection (``None`` for a rollback).
     """
 
     environment: str
@@ -123,21 +210,42 @@ class Promotion:
     stage: str | None = None
     selection: Selection | None = None
     record: AuditRecord | None = None
+    request: SelectionRequest | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: the selection's fields plus ``environment``, ``old``, ``new``, ``changed``."""
-        data: dict[str, Any] = {"environment": self.environment}
+        """A JSON-ready dict: the selection's fields plus ``environment``, ``old``, ``new``, ``changed``,
+        ``record`` and ``request``."""
+        data: dict[str, Any] = {}
         if self.selection is not None:
             data.update(self.selection.to_dict())
         data.update(
+            environment=self.environment,
             old=self.old,
             new=self.new,
             changed=self.changed,
             dry_run=self.dry_run,
             stage=self.stage,
             record_id=None if self.record is None else self.record.record_id,
+            record=None if self.record is None else self.record.to_dict(),
+            request=None if self.request is None else self.request.to_dict(),
         )
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Promotion:
+        """The promotion :meth:`to_dict` described."""
+        record, request = data.get("record"), data.get("request")
+        return cls(
+            environment=data["environment"],
+            old=data.get("old"),
+            new=data.get("new"),
+            changed=bool(data["changed"]),
+            dry_run=bool(data.get("dry_run", False)),
+            stage=data.get("stage"),
+            selection=Selection.from_dict(data) if "policy" in data else None,
+            record=None if record is None else AuditRecord.from_dict(record),
+            request=None if request is None else SelectionRequest.from_dict(request),
+        )
 
 
 @dataclass(frozen=True)
@@ -162,14 +270,30 @@ class Violation:
             "problem": self.problem,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Violation:
+        """The record :meth:`to_dict` described."""
+        return cls(
+            data["environment"],
+            data["model"],
+            int(data["version"]),
+            data.get("semver"),
+            VersionAllowance.parse(data["allowance"]),
+            data["problem"],
+        )
+
 
 @dataclass(frozen=True)
 class CheckReport:
     """Every violation found, and the promotions made to fix them when asked."""
 
     violations: tuple[Violation, ...] = ()
-    fixes: tuple[Promotion, ...] = field(default_factory=tuple)
+    fixes: tuple[Promotion, ...] = ()
     checked: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "violations", tuple(self.violations))
+        object.__setattr__(self, "fixes", tuple(self.fixes))
 
     @property
     def ok(self) -> bool:
@@ -184,3 +308,12 @@ class CheckReport:
             "violations": [v.to_dict() for v in self.violations],
             "fixes": [f.to_dict() for f in self.fixes],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckReport:
+        """The report :meth:`to_dict` described."""
+        return cls(
+            tuple(Violation.from_dict(v) for v in data.get("violations") or ()),
+            tuple(Promotion.from_dict(f) for f in data.get("fixes") or ()),
+            int(data.get("checked", 0)),
+        )

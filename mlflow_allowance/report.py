@@ -25,20 +25,31 @@ def one_line(text: str) -> str:
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Rows as plain-text columns, aligned, two spaces apart; the last column is not padded.
 
+    Columns are aligned by display width, the terminal cells ``rich`` measures: ``模型`` and ``🚀`` take
+    two cells a character, a combining accent none. A cell that spans lines is joined onto one (see
+    :func:`one_line`), so each row is one line, for ``grep``.
+
     >>> print(table(["ENV", "MODEL", "ALLOWANCE"], [["prod", "*", "<=1.0"], ["int", "AImodel", "==2.0"]]))
     ENV   MODEL    ALLOWANCE
     prod  *        <=1.0
     int   AImodel  ==2.0
     """
-    lines = [
-        list(headers),
-        *([one_line(cell) if len(cell.splitlines()) > 1 else cell for cell in row] for row in rows),
-    ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    # Imported here rather than at the top: commands that print no table do not pay for importing rich.
+    from rich.cells import cell_len
+
+    lines = [[_single_line(cell) for cell in line] for line in [headers, *rows]]
+    widths = [max(cell_len(line[i]) for line in lines) for i in range(len(headers))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        "  ".join(
+            cell + " " * (width - cell_len(cell)) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
         for line in lines
     )
+
+
+def _single_line(cell: str) -> str:
+    """``cell`` as it is if it holds no line break, else :func:`one_line` of it."""
+    return cell if cell.splitlines() == [cell] else one_line(cell)
 
 
 def number(value: float | None) -> str:

@@ -2,43 +2,48 @@
 
 Pure: candidates are plain records, loaded by the adapter (or built by hand, as here).
 
->>> from mlflow_allowance import Candidate, SelectionPolicy, VersionAllowance, evaluate
+>>> from mlflow_allowance import Candidate, SelectionPolicy, rank_candidates
 >>> candidates = [
 ...     Candidate("AImodel", 1, "1.0", metrics={"F1": 0.93}),
 ...     Candidate("AImodel", 2, "1.0", metrics={"F1": 0.98}),
 ...     Candidate("AImodel", 3, "2.0", metrics={"F1": 0.99}),
 ...     Candidate("AImodel", 4, "1.0", metrics={}),
 ... ]
->>> selection = evaluate(candidates, SelectionPolicy(VersionAllowance.parse("<=1.0"), metric="F1"))
+>>> selection = rank_candidates(candidates, SelectionPolicy("<=1.0", metric="F1"), environment="prod")
 >>> selection.winner.candidate.version
 2
 >>> for verdict in selection.candidates:
 ...     print(verdict.candidate.version, verdict.eligible, verdict.reason)
-2 True winner: highest F1 (0.98)
+2 True winner: highest F1 (0.98) within <=1.0
 1 True F1 0.93 is worse than the winner's 0.98
 3 False 2.0 is outside <=1.0
 4 False no metric 'F1'
+
+Every value here is frozen, hashable, picklable and round-trips through JSON:
+
+>>> import json
+>>> Selection.from_dict(json.loads(json.dumps(selection.to_dict()))) == selection
+True
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
+from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.allowance import VersionAllowance
-from mlflow_allowance.errors import InvalidVersionError
+from mlflow_allowance.errors import InputError, InvalidVersionError, shown
 from mlflow_allowance.versions import SemanticVersion
 
-__all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "evaluate"]
+__all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "rank_candidates"]
 
 READY = "READY"
-
-
-def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping))
+#: MLflow stores +-inf metrics as +-sys.float_info.max; such a value is as infinite as the one logged.
+_MLFLOW_INFINITY = sys.float_info.max
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,8 @@ class Candidate:
     name: str
     version: int
     semver: str | None = None
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    tags: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=FrozenDict)
+    tags: Mapping[str, str] = field(default_factory=FrozenDict)
     status: str = READY
     created_at: int = 0
     aliases: tuple[str, ...] = ()
@@ -62,8 +67,16 @@ class Candidate:
     stage: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "metrics", _frozen(self.metrics))
-        object.__setattr__(self, "tags", _frozen(self.tags))
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Candidate name must be a non-empty string, not {shown(self.name)}")
+        if isinstance(self.version, bool) or not isinstance(self.version, int):
+            raise TypeError(
+                f"Candidate version must be the registry's int version, not {shown(self.version)}"
+            )
+        if self.semver is not None and not isinstance(self.semver, str):
+            raise TypeError(f"Candidate semver must be a string or None, not {shown(self.semver)}")
+        object.__setattr__(self, "metrics", FrozenDict({str(k): float(v) for k, v in self.metrics.items()}))
+        object.__setattr__(self, "tags", FrozenDict({str(k): str(v) for k, v in self.tags.items()}))
         object.__setattr__(self, "aliases", tuple(self.aliases))
 
     @property
@@ -71,26 +84,88 @@ class Candidate:
         """``name/version``, how people refer to a registry version."""
         return f"{self.name}/{self.version}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (non-finite metrics as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "semver": self.semver,
+            "metrics": {key: _encode_number(value) for key, value in self.metrics.items()},
+            "tags": dict(self.tags),
+            "status": self.status,
+            "created_at": self.created_at,
+            "aliases": list(self.aliases),
+            "run_id": self.run_id,
+            "stage": self.stage,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Candidate:
+        """The candidate :meth:`to_dict` described."""
+        return cls(
+            name=data["name"],
+            version=int(data["version"]),
+            semver=data.get("semver"),
+            metrics={key: _decode_number(value) for key, value in (data.get("metrics") or {}).items()},
+            tags=data.get("tags") or {},
+            status=data.get("status", READY),
+            created_at=int(data.get("created_at", 0)),
+            aliases=tuple(data.get("aliases") or ()),
+            run_id=data.get("run_id"),
+            stage=data.get("stage"),
+        )
+
 
 @dataclass(frozen=True)
 class SelectionPolicy:
     """What an environment wants: an allowance, and a metric to maximise or minimise (else the latest).
 
-    ``required_tags`` must all be present on the candidate with exactly these values. ``prereleases``
-    overrides the allowance's own pre-release default. ``model_allowances`` maps a registered-model name to
-    an allowance that replaces ``allowance`` for that model's candidates (a per-model override).
+    ``allowance`` (a :class:`VersionAllowance` or its text) applies to every model without an entry in
+    ``model_allowances``, which maps registered-model names to the allowance that applies to them (a
+    per-model override, or the effective allowance the client resolved). ``required_tags`` must all be
+    present on the candidate with exactly these values. ``prereleases`` overrides the allowance's own
+    pre-release default. Fields are checked on construction:
+
+    >>> SelectionPolicy("<=1.0", metric="F1").describe()
+    'highest F1 within <=1.0'
+    >>> SelectionPolicy(maximize="no")
+    Traceback (most recent call last):
+    ...
+    TypeError: SelectionPolicy maximize must be True or False, not 'no'
     """
 
     allowance: VersionAllowance = field(default_factory=VersionAllowance)
     metric: str | None = None
     maximize: bool = True
-    required_tags: Mapping[str, str] = field(default_factory=dict)
+    required_tags: Mapping[str, str] = field(default_factory=FrozenDict)
     prereleases: bool | None = None
-    model_allowances: Mapping[str, VersionAllowance] = field(default_factory=dict)
+    model_allowances: Mapping[str, VersionAllowance] = field(default_factory=FrozenDict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "required_tags", _frozen(self.required_tags))
-        object.__setattr__(self, "model_allowances", _frozen(self.model_allowances))
+        object.__setattr__(self, "allowance", _allowance(self.allowance, "allowance"))
+        object.__setattr__(self, "metric", _metric_name(self.metric))
+        if not isinstance(self.maximize, bool):
+            raise TypeError(f"SelectionPolicy maximize must be True or False, not {shown(self.maximize)}")
+        if self.prereleases is not None and not isinstance(self.prereleases, bool):
+            raise TypeError(
+                f"SelectionPolicy prereleases must be True, False or None, not {shown(self.prereleases)}"
+            )
+        object.__setattr__(self, "required_tags", required_tags(self.required_tags))
+        if not isinstance(self.model_allowances, Mapping):
+            raise TypeError(
+                f"SelectionPolicy model_allowances must map model names to allowances, "
+                f"not {type(self.model_allowances).__name__}"
+            )
+        object.__setattr__(
+            self,
+            "model_allowances",
+            FrozenDict(
+                {
+                    str(name): _allowance(value, f"allowance of {name!r}")
+                    for name, value in self.model_allowances.items()
+                }
+            ),
+        )
 
     def allowance_for(self, model: str) -> VersionAllowance:
         """The allowance that applies to candidates of registered model ``model``."""
@@ -102,17 +177,52 @@ class SelectionPolicy:
         return "latest" if self.metric is None else "metric"
 
     def describe(self) -> str:
-        """One line for people: ``highest F1 within <=1.0``."""
+        """One line for people: ``highest F1 within <=1.0`` (``... within AImodel <=1.0, other ==2.0`` when
+        the models' allowances differ)."""
         if self.metric is None:
             how = "latest semantic version"
         else:
             how = f"{'highest' if self.maximize else 'lowest'} {self.metric}"
-        return f"{how} within {self.allowance}"
+        return f"{how} within {self.describe_allowances()}"
+
+    def describe_allowances(self) -> str:
+        """The allowance, or each model's when they differ: ``<=1.0`` or ``AImodel <=1.0, other ==5.0``."""
+        distinct = set(self.model_allowances.values()) or {self.allowance}
+        if len(distinct) == 1:
+            return str(next(iter(distinct)))
+        return ", ".join(f"{name} {allowance}" for name, allowance in sorted(self.model_allowances.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; :meth:`from_dict` gives an equal policy back."""
+        return {
+            "allowance": self.allowance.canonical,
+            "metric": self.metric,
+            "maximize": self.maximize,
+            "required_tags": dict(self.required_tags),
+            "prereleases": self.prereleases,
+            "model_allowances": {name: a.canonical for name, a in self.model_allowances.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SelectionPolicy:
+        """The policy :meth:`to_dict` described."""
+        return cls(
+            allowance=VersionAllowance.parse(data.get("allowance", "*")),
+            metric=data.get("metric"),
+            maximize=data.get("maximize", True),
+            required_tags=data.get("required_tags") or {},
+            prereleases=data.get("prereleases"),
+            model_allowances=data.get("model_allowances") or {},
+        )
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the engine concluded about one candidate, and why."""
+    """What the engine concluded about one candidate, and why.
+
+    ``semver`` is the candidate's parsed semantic version (``None`` when it has none or it is invalid);
+    ``metric`` the value of the policy's metric (``None`` without one).
+    """
 
     candidate: Candidate
     semver: SemanticVersion | None
@@ -121,7 +231,8 @@ class Verdict:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; ``version`` is a string, as MLflow's REST API has it."""
+        """A JSON-ready dict; ``version`` is a string, as MLflow's REST API has it; ``candidate`` is the
+        full :meth:`Candidate.to_dict`."""
         return {
             "name": self.candidate.name,
             "version": str(self.candidate.version),
@@ -129,16 +240,31 @@ class Verdict:
             "metric": _json_number(self.metric),
             "eligible": self.eligible,
             "reason": self.reason,
+            "candidate": self.candidate.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], policy: SelectionPolicy) -> Verdict:
+        """The verdict :meth:`to_dict` described, judged under ``policy``."""
+        candidate = Candidate.from_dict(data["candidate"])
+        metric = candidate.metrics.get(policy.metric) if policy.metric is not None else None
+        return cls(
+            candidate, _parse_or_none(candidate.semver), metric, bool(data["eligible"]), data["reason"]
+        )
 
 
 @dataclass(frozen=True)
 class Selection:
     """The winner (or none) and a verdict for every candidate: the winner first, then eligible ones by
-    rank, then the ineligible ones in the order they were given."""
+    rank, then the ineligible ones in the order they were given. ``environment`` is the environment it
+    was made for (``None`` when ranked without one)."""
 
     policy: SelectionPolicy
     candidates: tuple[Verdict, ...]
+    environment: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "candidates", tuple(self.candidates))
 
     @property
     def winner(self) -> Verdict | None:
@@ -151,25 +277,56 @@ class Selection:
         """Eligible verdicts, best first."""
         return tuple(v for v in self.candidates if v.eligible)
 
+    @property
+    def allowance(self) -> VersionAllowance:
+        """The allowance that applied to the winner (without a winner: the policy's default)."""
+        winner = self.winner
+        return self.policy.allowance if winner is None else self.policy.allowance_for(winner.candidate.name)
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with ``allowance``, ``metric``, ``maximize``, ``winner`` and ``candidates``."""
+        """A JSON-ready dict: ``environment``, ``allowance`` (the winner's), ``allowances`` (every
+        model's), ``metric``, ``maximize``, ``winner``, ``candidates`` and the full ``policy``."""
         winner = self.winner
         return {
-            "allowance": self.policy.allowance.canonical,
+            "environment": self.environment,
+            "allowance": self.allowance.canonical,
+            "allowances": {name: a.canonical for name, a in self.policy.model_allowances.items()},
             "metric": self.policy.metric,
             "maximize": self.policy.maximize,
             "winner": None if winner is None else _winner_dict(winner),
             "candidates": [verdict.to_dict() for verdict in self.candidates],
+            "policy": self.policy.to_dict(),
         }
 
+    def summary(self) -> dict[str, Any]:
+        """:meth:`to_dict` without each candidate's full record: what an audit record keeps."""
+        data = self.to_dict()
+        data["candidates"] = [
+            {key: value for key, value in verdict.items() if key != "candidate"}
+            for verdict in data["candidates"]
+        ]
+        return data
 
-def evaluate(candidates: Iterable[Candidate], policy: SelectionPolicy) -> Selection:
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Selection:
+        """The selection :meth:`to_dict` described."""
+        policy = SelectionPolicy.from_dict(data["policy"])
+        verdicts = tuple(Verdict.from_dict(item, policy) for item in data.get("candidates") or ())
+        return cls(policy, verdicts, data.get("environment"))
+
+
+def rank_candidates(
+    candidates: Iterable[Candidate], policy: SelectionPolicy, *, environment: str | None = None
+) -> Selection:
     """Judge every candidate against ``policy`` and rank the eligible ones.
 
     Best by metric when the policy names one, else the highest semantic version. Ties break on the higher
     semantic version, then the higher registry version, then the model name (alphabetically first wins).
-    NaN, infinite and missing metrics never win; a version tag that does not parse never raises.
+    NaN, infinite (including MLflow's stand-in for infinity, +-1.7976931348623157e308) and missing metrics
+    never win; a version tag that does not parse never raises.
     """
+    if not isinstance(policy, SelectionPolicy):
+        raise TypeError(f"rank_candidates needs a SelectionPolicy, not {type(policy).__name__}")
     eligible: list[tuple[Candidate, SemanticVersion, float | None]] = []
     rejected: list[Verdict] = []
     for candidate in candidates:
@@ -186,24 +343,53 @@ def evaluate(candidates: Iterable[Candidate], policy: SelectionPolicy) -> Select
     ranked: list[Verdict] = []
     for index, (candidate, semver, metric) in enumerate(eligible):
         if index == 0:
-            reason = _winner_reason(policy, semver, metric)
+            reason = _winner_reason(policy, candidate, semver, metric)
         else:
             reason = _loser_reason(policy, semver, metric, eligible[0])
         ranked.append(Verdict(candidate, semver, metric, True, reason))
-    return Selection(policy, (*ranked, *rejected))
+    return Selection(policy, (*ranked, *rejected), environment)
+
+
+def required_tags(tags: Mapping[str, str] | None) -> FrozenDict[str, str]:
+    """``tags`` checked to be a mapping of non-empty string keys to string values, frozen."""
+    if tags is None:
+        return FrozenDict()
+    if not isinstance(tags, Mapping):
+        raise TypeError(f"required tags must be a mapping of tag to value, not {type(tags).__name__}")
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key.strip() or not isinstance(value, str):
+            raise InputError(f"Invalid required tag {shown(key)}={shown(value)}: expected text KEY=VALUE")
+    return FrozenDict(tags)
+
+
+def _allowance(value: object, what: str) -> VersionAllowance:
+    if isinstance(value, VersionAllowance):
+        return value
+    if isinstance(value, str):
+        return VersionAllowance.parse(value)
+    raise TypeError(f"SelectionPolicy {what} must be a VersionAllowance or its text, not {shown(value)}")
+
+
+def _metric_name(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"metric must be a metric's name or None, not {shown(value)}")
+    if not value.strip():
+        raise InputError("Invalid metric '': expected a metric's name, e.g. F1")
+    return value
 
 
 def _judge(
     candidate: Candidate, policy: SelectionPolicy
 ) -> tuple[SemanticVersion | None, float | None, str | None]:
     metric = candidate.metrics.get(policy.metric) if policy.metric is not None else None
+    semver = _parse_or_none(candidate.semver)
     if candidate.status != READY:
-        return None, metric, f"status {candidate.status}"
+        return semver, metric, f"status {candidate.status}"
     if candidate.semver is None:
         return None, metric, "no semantic version"
-    try:
-        semver = SemanticVersion.parse(candidate.semver)
-    except InvalidVersionError:
+    if semver is None:
         return None, metric, f"version tag {candidate.semver!r} is not a valid version"
     allowance = policy.allowance_for(candidate.name)
     if not allowance.allows(semver, prereleases=policy.prereleases):
@@ -222,6 +408,13 @@ def _judge(
             return semver, None, f"no metric {policy.metric!r}"
         if math.isnan(metric) or math.isinf(metric):
             return semver, metric, f"metric {policy.metric!r} is {metric}"
+        if abs(metric) >= _MLFLOW_INFINITY:
+            sign = "-" if metric < 0 else ""
+            return (
+                semver,
+                metric,
+                f"metric {policy.metric!r} is {sign}inf (stored by MLflow as {metric:.17g})",
+            )
     return semver, metric, None
 
 
@@ -229,11 +422,14 @@ def _metric(value: float | None) -> float:
     return value if value is not None else math.nan
 
 
-def _winner_reason(policy: SelectionPolicy, semver: SemanticVersion, metric: float | None) -> str:
+def _winner_reason(
+    policy: SelectionPolicy, candidate: Candidate, semver: SemanticVersion, metric: float | None
+) -> str:
+    allowance = policy.allowance_for(candidate.name)
     if policy.metric is None:
-        return f"winner: latest within {policy.allowance} ({semver})"
+        return f"winner: latest within {allowance} ({semver})"
     best = "highest" if policy.maximize else "lowest"
-    return f"winner: {best} {policy.metric} ({metric:.4g})"
+    return f"winner: {best} {policy.metric} ({metric:.4g}) within {allowance}"
 
 
 def _loser_reason(
@@ -253,6 +449,27 @@ def _loser_reason(
 
 def _json_number(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) or math.isinf(value) else value
+
+
+def _encode_number(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _decode_number(value: float | str) -> float:
+    return float(value)
+
+
+def _parse_or_none(text: str | None) -> SemanticVersion | None:
+    if text is None:
+        return None
+    try:
+        return SemanticVersion.parse(text)
+    except InvalidVersionError:
+        return None
 
 
 def _winner_dict(verdict: Verdict) -> dict[str, Any]:

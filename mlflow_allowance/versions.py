@@ -3,8 +3,8 @@
 A registry version (``3``) counts registrations; a semantic version (``2.0``) names the code generation of
 the model. Teams write the latter in either of two schemes, and both parse into one order:
 
->>> from mlflow_allowance import parse_version
->>> sorted(["2.0", "v2.0.0-rc.1", "1.0.post1", "1.0", "2.0.0-beta.2"], key=parse_version)
+>>> from mlflow_allowance import SemanticVersion
+>>> sorted(["2.0", "v2.0.0-rc.1", "1.0.post1", "1.0", "2.0.0-beta.2"], key=SemanticVersion)
 ['1.0', '1.0.post1', '2.0.0-beta.2', 'v2.0.0-rc.1', '2.0']
 
 SemVer maps onto PEP 440: ``v`` prefixes are dropped, ``-alpha.N``/``-beta.N``/``-rc.N`` become
@@ -22,11 +22,14 @@ from typing import Literal
 
 from packaging.version import Version
 
-from mlflow_allowance.errors import InvalidVersionError
+from mlflow_allowance.errors import InputError, InvalidVersionError, shown
 
-__all__ = ["BumpPart", "SemanticVersion", "parse_version"]
+__all__ = ["BumpPart", "SemanticVersion"]
 
 BumpPart = Literal["major", "minor", "patch"]
+_BUMP_INDEX = {"major": 0, "minor": 1, "patch": 2}
+#: Longer text is rejected before it is parsed (real versions are a few dozen characters).
+MAX_VERSION_LENGTH = 200
 
 _EXPECTED = (
     "expected a PEP 440 version ('2.0', '1.0.post1', '2.0rc1', '1!1.0') "
@@ -34,33 +37,75 @@ _EXPECTED = (
 )
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, init=False)
 class SemanticVersion:
     """A parsed semantic version that remembers how it was written.
 
-    Equality, hashing and order follow the version's value, so ``2.0`` equals ``v2.0.0``:
+    Built from what people type (a string), a ``packaging`` :class:`~packaging.version.Version` or another
+    ``SemanticVersion``; anything else is a ``TypeError``. Equality, hashing and order follow the version's
+    value, so ``2.0`` equals ``v2.0.0``:
 
-    >>> SemanticVersion.parse("2.0") == SemanticVersion.parse("v2.0.0")
+    >>> SemanticVersion("2.0") == SemanticVersion.parse("v2.0.0")
     True
-    >>> str(SemanticVersion.parse("v2.0.0-rc.1"))
-    'v2.0.0-rc.1'
-    >>> SemanticVersion.parse("v2.0.0-rc.1").canonical
-    '2.0.0rc1'
+    >>> str(SemanticVersion("v2.0.0-rc.1")), SemanticVersion("v2.0.0-rc.1").canonical
+    ('v2.0.0-rc.1', '2.0.0rc1')
+    >>> SemanticVersion("2.0") < SemanticVersion(Version("3"))
+    True
+
+    ``text``, when given, must spell the same version as ``value``:
+
+    >>> SemanticVersion("2.0", "3.0")
+    Traceback (most recent call last):
+    ...
+    mlflow_allowance.errors.InvalidVersionError: Invalid version text '3.0': it spells 3.0, not 2.0
     """
 
     value: Version
     text: str = field(compare=False)
 
+    def __init__(self, value: str | Version | SemanticVersion, text: str | None = None) -> None:
+        if isinstance(value, SemanticVersion):
+            parsed, written = value.value, value.text
+        elif isinstance(value, Version):
+            parsed, written = value, str(value)
+        elif isinstance(value, str):
+            parsed, written = _parse(value), value.strip()
+        else:
+            raise TypeError(
+                f"SemanticVersion takes a version string, a packaging Version or a SemanticVersion, "
+                f"not {type(value).__name__}"
+            )
+        if text is not None:
+            if not isinstance(text, str):
+                raise TypeError(f"SemanticVersion text must be a string, not {type(text).__name__}")
+            spelled = _parse(text)
+            if spelled != parsed:
+                raise InvalidVersionError(
+                    f"Invalid version text {shown(text)}: it spells {spelled}, not {parsed}"
+                )
+            written = text.strip()
+        object.__setattr__(self, "value", parsed)
+        object.__setattr__(self, "text", written)
+
     @classmethod
-    def parse(cls, text: str) -> SemanticVersion:
-        """Parse ``text``; raise :class:`InvalidVersionError` (a ``ValueError``) if it is not a version."""
-        if not isinstance(text, str):
-            raise InvalidVersionError(f"Invalid version {text!r}: {_EXPECTED}")
-        stripped = text.strip()
-        try:
-            return cls(Version(stripped), stripped)
-        except ValueError:  # InvalidVersion, or a number past int()'s 4300-digit limit
-            raise InvalidVersionError(f"Invalid version {text!r}: {_EXPECTED}") from None
+    def parse(cls, text: str | Version | SemanticVersion) -> SemanticVersion:
+        """Parse ``text``; raise :class:`InvalidVersionError` (a ``ValueError``) if it is not a version.
+
+        Unlike the constructor, anything that is not a version (``None``, a number) is an
+        :class:`InvalidVersionError` too, so a caller handling user input catches one error.
+
+        >>> SemanticVersion.parse("2.0.0-rc.1+build.5").canonical
+        '2.0.0rc1+build.5'
+        >>> SemanticVersion.parse("abc")
+        Traceback (most recent call last):
+        ...
+        mlflow_allowance.errors.InvalidVersionError: Invalid version 'abc': expected a PEP 440 version ...
+        """
+        if isinstance(text, SemanticVersion):
+            return text
+        if not isinstance(text, str | Version):
+            raise InvalidVersionError(f"Invalid version {shown(text)}: {_EXPECTED}")
+        return cls(text)
 
     @property
     def canonical(self) -> str:
@@ -73,36 +118,55 @@ class SemanticVersion:
         return self.value.is_prerelease
 
     def bump(self, part: BumpPart) -> SemanticVersion:
-        """The next final release after this one, raising ``part``.
+        """The next final release after this one, raising ``part``, as SemVer (and npm's ``semver``) do.
 
-        >>> [str(SemanticVersion.parse("1.4.2").bump(p)) for p in ("major", "minor", "patch")]
+        >>> [str(SemanticVersion("1.4.2").bump(p)) for p in ("major", "minor", "patch")]
         ['2.0.0', '1.5.0', '1.4.3']
-        >>> str(SemanticVersion.parse("1.0").bump("patch"))
+        >>> str(SemanticVersion("1.0").bump("patch"))
         '1.0.1'
+
+        A pre-release bumps to the release it precedes when that release already has the part's shape:
+
+        >>> [str(SemanticVersion("2.1.0-rc.1").bump(p)) for p in ("major", "minor", "patch")]
+        ['3.0.0', '2.1.0', '2.1.0']
+        >>> SemanticVersion("1.0").bump("minr")
+        Traceback (most recent call last):
+        ...
+        mlflow_allowance.errors.InputError: Invalid bump 'minr': expected 'major', 'minor' or 'patch'
         """
-        index = {"major": 0, "minor": 1, "patch": 2}[part]
+        if part not in _BUMP_INDEX:
+            raise InputError(f"Invalid bump {shown(part)}: expected 'major', 'minor' or 'patch'")
+        index = _BUMP_INDEX[part]
         release = list(self.value.release) + [0] * max(0, index + 1 - len(self.value.release))
-        release[index] += 1
-        release[index + 1 :] = [0] * (len(release) - index - 1)
+        # SemVer: a pre-release of a release with nothing below the part bumps to that release.
         epoch = f"{self.value.epoch}!" if self.value.epoch else ""
+        below = release[: index + 1] + [0] * (len(release) - index - 1)
+        if not (release == below and self.value < Version(epoch + ".".join(map(str, release)))):
+            release[index] += 1
+        release[index + 1 :] = [0] * (len(release) - index - 1)
         try:
             text = epoch + ".".join(map(str, release))
         except ValueError:  # the raised number is past str()'s digit limit
             raise InvalidVersionError(f"Cannot bump {self.text!r}: its {part} number is too large") from None
-        return SemanticVersion.parse(text)
+        return SemanticVersion(text)
 
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:
+        return f"SemanticVersion({self.text!r})"
 
-def parse_version(text: str) -> SemanticVersion:
-    """Parse a semantic version written in PEP 440 or SemVer 2.0.
+    def __reduce__(self) -> tuple[type[SemanticVersion], tuple[str]]:
+        return (SemanticVersion, (self.text,))
 
-    >>> parse_version("2.0.0-rc.1+build.5").canonical
-    '2.0.0rc1+build.5'
-    >>> parse_version("abc")
-    Traceback (most recent call last):
-    ...
-    mlflow_allowance.errors.InvalidVersionError: Invalid version 'abc': expected a PEP 440 version ...
-    """
-    return SemanticVersion.parse(text)
+
+def _parse(text: str) -> Version:
+    stripped = text.strip()
+    if len(stripped) > MAX_VERSION_LENGTH:
+        raise InvalidVersionError(
+            f"Invalid version {shown(text)}: longer than {MAX_VERSION_LENGTH} characters"
+        )
+    try:
+        return Version(stripped)
+    except ValueError:  # InvalidVersion, or a number past int()'s 4300-digit limit
+        raise InvalidVersionError(f"Invalid version {shown(text)}: {_EXPECTED}") from None

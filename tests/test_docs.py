@@ -47,8 +47,8 @@ import pytest
 
 import mlflow_allowance
 from mlflow_allowance import AllowanceClient
+from mlflow_allowance import _schema as schema_module
 from mlflow_allowance import audit as audit_module
-from mlflow_allowance import schema as schema_module
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

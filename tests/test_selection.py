@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from mlflow_allowance import Candidate, Selection, SelectionPolicy, VersionAllowance, evaluate
+from mlflow_allowance import Candidate, Selection, SelectionPolicy, VersionAllowance, rank_candidates
+from mlflow_allowance._frozen import FrozenDict
 
 F1 = "F1"
 
@@ -201,8 +201,8 @@ class TestCandidate:
         record = Candidate(
             "AImodel", 1, "1.0", metrics={F1: 0.9}, tags={"stage": "approved"}, aliases=aliases
         )
-        assert isinstance(record.metrics, MappingProxyType)
-        assert isinstance(record.tags, MappingProxyType)
+        assert isinstance(record.metrics, FrozenDict)
+        assert isinstance(record.tags, FrozenDict)
         assert record.aliases == ("prod",)
         with pytest.raises(AttributeError):
             record.version = 2  # type: ignore[misc]
@@ -247,7 +247,7 @@ class TestSelectionPolicy:
 class TestSelection:
     @pytest.mark.parametrize(("excluded", "chosen", "reason"), EXCLUSIONS)
     def test_exclusion_reason(self, excluded: Candidate, chosen: SelectionPolicy, reason: str) -> None:
-        selection = evaluate([excluded], chosen)
+        selection = rank_candidates([excluded], chosen)
         (verdict,) = selection.candidates
         assert verdict.eligible is False
         assert verdict.reason == reason
@@ -255,30 +255,30 @@ class TestSelection:
 
     @pytest.mark.parametrize(("candidates", "chosen", "key"), WINNERS)
     def test_winner(self, candidates: list[Candidate], chosen: SelectionPolicy, key: str) -> None:
-        assert winner_key(evaluate(candidates, chosen)) == key
+        assert winner_key(rank_candidates(candidates, chosen)) == key
 
     @pytest.mark.parametrize(("candidates", "chosen", "key"), WINNERS)
     def test_winner_does_not_depend_on_order(
         self, candidates: list[Candidate], chosen: SelectionPolicy, key: str
     ) -> None:
-        assert winner_key(evaluate(reversed(candidates), chosen)) == key
+        assert winner_key(rank_candidates(reversed(candidates), chosen)) == key
 
     @pytest.mark.parametrize(("candidates", "chosen", "key"), PER_MODEL)
     def test_per_model_allowance_replaces_the_environments(
         self, candidates: list[Candidate], chosen: SelectionPolicy, key: str
     ) -> None:
-        assert winner_key(evaluate(candidates, chosen)) == key
+        assert winner_key(rank_candidates(candidates, chosen)) == key
 
     def test_per_model_allowance_is_named_in_the_reason(self) -> None:
         chosen = policy("*", model_allowances={"AImodel": VersionAllowance.parse(">=2.0")})
-        (verdict,) = evaluate([candidate(1, "1.0")], chosen).candidates
+        (verdict,) = rank_candidates([candidate(1, "1.0")], chosen).candidates
         assert verdict.reason == "1.0 is outside >=2.0"
 
     @pytest.mark.parametrize(("candidates", "chosen"), NO_WINNER)
     def test_no_eligible_candidate_means_no_winner(
         self, candidates: list[Candidate], chosen: SelectionPolicy
     ) -> None:
-        selection = evaluate(candidates, chosen)
+        selection = rank_candidates(candidates, chosen)
         assert selection.winner is None
         assert selection.eligible == ()
         assert selection.to_dict()["winner"] is None
@@ -293,10 +293,10 @@ class TestSelection:
             candidate(5, "0.9", f1=0.98),
             candidate(6, "1.0", f1=0.98),
         ]
-        selection = evaluate(candidates, policy("<=1.0"))
+        selection = rank_candidates(candidates, policy("<=1.0"))
         tie = "ties with the winner on F1; "
         assert [(v.candidate.version, v.eligible, v.reason) for v in selection.candidates] == [
-            (6, True, "winner: highest F1 (0.98)"),
+            (6, True, "winner: highest F1 (0.98) within <=1.0"),
             (3, True, tie + "same semantic version; the tie breaks on registry version, then model name"),
             (5, True, tie + "0.9 is older than the winner's 1.0"),
             (1, True, "F1 0.93 is worse than the winner's 0.98"),
@@ -306,21 +306,23 @@ class TestSelection:
         assert [v.candidate.version for v in selection.eligible] == [6, 3, 5, 1]
 
     def test_latest_reasons(self) -> None:
-        selection = evaluate([candidate(1, "1.0"), candidate(2, "v2.0.0")], policy("<=2.0", metric=None))
+        selection = rank_candidates(
+            [candidate(1, "1.0"), candidate(2, "v2.0.0")], policy("<=2.0", metric=None)
+        )
         assert [v.reason for v in selection.candidates] == [
             "winner: latest within <=2.0 (v2.0.0)",
             "1.0 is older than the winner's v2.0.0",
         ]
 
     def test_lowest_reason(self) -> None:
-        selection = evaluate([candidate(1, f1=0.2), candidate(2, f1=0.1)], policy(maximize=False))
+        selection = rank_candidates([candidate(1, f1=0.2), candidate(2, f1=0.1)], policy(maximize=False))
         assert [v.reason for v in selection.candidates] == [
-            "winner: lowest F1 (0.1)",
+            "winner: lowest F1 (0.1) within *",
             "F1 0.2 is worse than the winner's 0.1",
         ]
 
     def test_evaluate_takes_any_iterable(self) -> None:
-        assert winner_key(evaluate(iter([candidate(1), candidate(2)]), policy())) == "AImodel/2"
+        assert winner_key(rank_candidates(iter([candidate(1), candidate(2)]), policy())) == "AImodel/2"
 
     def test_to_dict_shape(self) -> None:
         candidates = [
@@ -329,9 +331,12 @@ class TestSelection:
             candidate(3, "2.0", f1=0.99),
             candidate(4, "1.0", f1=None),
         ]
-        record = evaluate(candidates, policy("<=1.0")).to_dict()
+        record = rank_candidates(candidates, policy("<=1.0"), environment="prod").summary()
+        assert record.pop("policy") == policy("<=1.0").to_dict()
         assert record == {
+            "environment": "prod",
             "allowance": "<=1.0",
+            "allowances": {},
             "metric": "F1",
             "maximize": True,
             "winner": {"name": "AImodel", "version": "1", "semver": "1.0", "metric": 0.93},
@@ -342,7 +347,7 @@ class TestSelection:
                     "semver": "1.0",
                     "metric": 0.93,
                     "eligible": True,
-                    "reason": "winner: highest F1 (0.93)",
+                    "reason": "winner: highest F1 (0.93) within <=1.0",
                 },
                 {
                     "name": "AImodel",
@@ -384,12 +389,12 @@ class TestSelection:
         ],
     )
     def test_verdict_metric_is_a_number_or_null(self, value: float | None, shown: float | None) -> None:
-        (verdict,) = evaluate([candidate(1, f1=value)], policy()).candidates
+        (verdict,) = rank_candidates([candidate(1, f1=value)], policy()).candidates
         assert verdict.to_dict()["metric"] == shown
         assert verdict.to_dict()["version"] == "1"
         json.dumps(verdict.to_dict(), allow_nan=False)
 
     def test_latest_policy_records_null_metric(self) -> None:
-        record = evaluate([candidate(1)], policy(metric=None)).to_dict()
+        record = rank_candidates([candidate(1)], policy(metric=None)).to_dict()
         assert record["metric"] is None
         assert record["winner"] == {"name": "AImodel", "version": "1", "semver": "1.0", "metric": None}

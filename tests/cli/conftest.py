@@ -46,7 +46,7 @@ def seeded_db(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
     """The migrated template store (tests/conftest.py) plus the SEED models, built once per session."""
     from mlflow.tracking import MlflowClient
 
-    from mlflow_allowance.schema import VERSION_TAG
+    from mlflow_allowance._schema import VERSION_TAG
 
     folder = tmp_path_factory.mktemp("cli-seed")
     path = folder / "seed.db"

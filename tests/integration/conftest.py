@@ -9,8 +9,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlflow_allowance import AllowanceClient
-from mlflow_allowance.registry import quote
-from mlflow_allowance.schema import VERSION_TAG
+from mlflow_allowance._registry import quote
+from mlflow_allowance._schema import VERSION_TAG
 
 #: make_version(name, semver, metrics=..., tags=...) -> registry version
 MakeVersion = Callable[..., int]

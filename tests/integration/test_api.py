@@ -20,7 +20,7 @@ from mlflow_allowance import (
     RollbackRefusedError,
     VersionAllowance,
 )
-from mlflow_allowance.schema import PREFIX, TAG_VALUE_LIMIT
+from mlflow_allowance._schema import PREFIX, TAG_VALUE_LIMIT
 
 from .conftest import MakeVersion, aliases_of, registry_state
 
@@ -129,20 +129,20 @@ class TestSemanticVersions:
             api.set_version(unique_name, version, "not-a-version")
         assert registry_state(mlflow_client, unique_name) == before
 
-    def test_next_version_bumps_the_highest(
+    def test_next_semver_bumps_the_highest(
         self, api: AllowanceClient, make_version: MakeVersion, unique_name: str
     ) -> None:
         make_version(unique_name, "1.2")
         make_version(unique_name, "banana")
         make_version(unique_name, "1.10")
-        assert str(api.next_version(unique_name, "minor")) == "1.11"
-        assert str(api.next_version(unique_name, "major")) == "2.0"
+        assert str(api.next_semver(unique_name, "minor")) == "1.11"
+        assert str(api.next_semver(unique_name, "major")) == "2.0"
 
     def test_register_model_rejects_bad_version_before_writing(
         self, api: AllowanceClient, mlflow_client: MlflowClient, unique_name: str
     ) -> None:
         with pytest.raises(InvalidVersionError):
-            api.register_model("runs:/0123/model", unique_name, version="1.0.0.banana")
+            api.register_model("runs:/0123/model", unique_name, semver="1.0.0.banana")
         assert mlflow_client.search_registered_models(f"name = '{unique_name}'") == []
 
 
@@ -454,7 +454,7 @@ def test_register_model_stores_the_version_and_leaves_mlflow_uris_alone(
     )
     before = (dict(os.environ), mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     api = AllowanceClient(tracking_uri=sqlite_uri, registry_uri=sqlite_uri)
-    info = api.register_model(str(saved), unique_name, version="v1.0.0")
+    info = api.register_model(str(saved), unique_name, semver="v1.0.0")
     assert api.get_version(unique_name, info.version).semver == "v1.0.0"
     assert (dict(os.environ), mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == before
 

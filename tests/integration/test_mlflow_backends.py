@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from mlflow_allowance.registry import quote
+from mlflow_allowance._registry import quote
 
 pytestmark = pytest.mark.integration
 

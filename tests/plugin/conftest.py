@@ -287,7 +287,7 @@ def seed_versions(uri: str, model: str, experiment: str) -> None:
     """Register ``model`` with :data:`SEED_VERSIONS`, each from a finished run that logged its F1."""
     from mlflow import MlflowClient
 
-    from mlflow_allowance.schema import VERSION_TAG
+    from mlflow_allowance._schema import VERSION_TAG
 
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     experiment_id = client.create_experiment(experiment)

@@ -13,6 +13,7 @@ import itertools
 from typing import cast
 
 from hypothesis import strategies as st
+from packaging.version import Version
 
 from mlflow_allowance import Candidate, InvalidAllowanceError, SelectionPolicy, VersionAllowance
 
@@ -33,6 +34,9 @@ __all__ = [
     "policies",
     "pool_allowances",
     "semver_versions",
+    "specifier_allowances",
+    "unnormalised_versions",
+    "version_samples",
     "versions",
 ]
 
@@ -126,6 +130,66 @@ def final_versions() -> st.SearchStrategy[str]:
     return _FINAL_VERSIONS
 
 
+# Spellings PEP 440 normalises away (as in packaging's test_specifiers_normalized): a 'v', a zero epoch,
+# leading zeros, implicit numbers, '-N' for a post-release, other separators and words, and case. '==='
+# compares text, so this is where it parts from '=='. Few stems, so spellings of one version meet.
+_spelt_prefix = st.sampled_from(["", "", "", "v", "V"])
+_spelt_epoch = st.sampled_from(["", "", "", "", "0!", "00!", "1!", "01!"])
+_spelt_release = st.sampled_from(["1", "1.0", "01.0", "1.00", "1.0.0", "1.1", "1.01", "2.0", "02.0"])
+_spelt_pre = st.sampled_from(
+    [""] * 12 + ["a1", "A1", ".a1", "-alpha1", "a", "a01", "b1", "_BETA.1", "c1", "rc1", ".RC1", "-pre-1"]
+)
+_spelt_post = st.sampled_from(
+    [""] * 9 + [".post1", ".post01", "-1", "-01", ".POST1", "_post1", "post", ".r1", "-rev1", ".post.1"]
+)
+_spelt_dev = st.sampled_from([""] * 7 + [".dev1", ".dev01", "dev1", "-dev1", ".DEV1", "_dev", ".dev.1"])
+_spelt_local = st.sampled_from(
+    [""] * 6 + ["+local", "+LOCAL", "+local.1", "+local-01", "+Local_1", "+abc.def"]
+)
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+def _spelt(*, local: bool) -> st.SearchStrategy[str]:
+    segments = [_spelt_prefix, _spelt_epoch, _spelt_release, _spelt_pre, _spelt_post, _spelt_dev]
+    text = st.tuples(*segments, _spelt_local if local else st.just("")).map("".join)
+    case = st.sampled_from([_as_written, _as_written, _as_written, str.upper, str.lower])
+    return st.builds(lambda written, recase: recase(written), text, case)
+
+
+_UNNORMALISED = _spelt(local=True)
+
+
+def unnormalised_versions() -> st.SearchStrategy[str]:
+    """A PEP 440 version in a spelling its normal form differs from: ``01.0``, ``1.a1``, ``1.0-1``,
+    ``0!1.0``, ``V1.0``, ``1.0.DEV01``, ``1.0+Local_1``..., or sometimes its normal form."""
+    return _UNNORMALISED
+
+
+# One sample per test case: the '===' clauses below respell its items, so that they meet it as written, in
+# another case, or normalised (the spellings where '===' and '==' disagree).
+_SAMPLE = st.shared(st.lists(_VERSIONS | _UNNORMALISED, min_size=1, max_size=8), key="version-sample")
+
+
+def version_samples() -> st.SearchStrategy[list[str]]:
+    """One to eight version texts in any spelling: within a test case, the very list whose items the
+    ``===`` clauses of :func:`allowances` and :func:`specifier_allowances` respell."""
+    return _SAMPLE
+
+
+def _respellings(text: str) -> list[str]:
+    """``text`` as written, in other cases, and normalised: what a ``===`` clause about it may say."""
+    normalised = str(Version(text))
+    return [text, text.upper(), text.swapcase(), normalised, normalised.upper(), "v" + normalised]
+
+
+_arbitrary = _SAMPLE.flatmap(
+    lambda sample: st.sampled_from([f"==={spelling}" for text in sample for spelling in _respellings(text)])
+)
+
+
 # Versions as they appear inside clauses: no local label (PEP 440 allows one only after == and !=).
 _boundary = pep440_versions(local=False)
 _ordered = st.builds(str.__add__, st.sampled_from(["<=", ">=", "<", ">"]), _boundary)
@@ -164,7 +228,22 @@ _CLAUSES = _weighted(
     (1, st.builds(str.__add__, st.sampled_from(["=", "≤", "≥", ""]), _boundary)),
     (1, _flipped),
     (1, st.sampled_from(["===2.0-custom", "===1.0", "===2.0", "===1.0rc1"])),
+    (1, _arbitrary),
 )
+# Every PEP 440 operator, '===' included, on versions in spellings PEP 440 normalises away.
+_spelt_prefix_match = st.builds(
+    lambda operator, prefix, epoch, release: f"{operator}{prefix}{epoch}{release}.*",
+    st.sampled_from(["==", "!="]),
+    _spelt_prefix,
+    _spelt_epoch,
+    _spelt_release,
+)
+_spelt_clauses = _weighted(
+    (3, st.builds(str.__add__, st.sampled_from(["<=", ">=", "<", ">", "==", "!="]), _spelt(local=False))),
+    (1, st.builds(str.__add__, st.sampled_from(["==", "!="]), _spelt(local=True))),
+    (1, _spelt_prefix_match),
+)
+_SPECIFIER_CLAUSES = _weighted((2, _PEP440_CLAUSES), (2, _spelt_clauses), (2, _arbitrary))
 
 
 def pep440_clauses() -> st.SearchStrategy[str]:
@@ -208,16 +287,27 @@ def _parsed(texts: st.SearchStrategy[str]) -> st.SearchStrategy[VersionAllowance
 
 _ALLOWANCES = _parsed(allowance_texts())
 _PEP440_ALLOWANCES = _parsed(allowance_texts(_PEP440_CLAUSES))
+# Two in three lead with a '===' clause: drawn among the others, few would survive the satisfiability filter.
+_led_by_arbitrary = st.builds(
+    lambda first, rest: ",".join([first, *rest]), _arbitrary, st.lists(_SPECIFIER_CLAUSES, max_size=2)
+)
+_SPECIFIER_ALLOWANCES = _parsed(_weighted((1, allowance_texts(_SPECIFIER_CLAUSES)), (2, _led_by_arbitrary)))
 
 
 def allowances() -> st.SearchStrategy[VersionAllowance]:
-    """Satisfiable allowances in any spelling."""
+    """Satisfiable allowances in any spelling; their ``===`` clauses may respell :func:`version_samples`."""
     return _ALLOWANCES
 
 
 def pep440_allowances() -> st.SearchStrategy[VersionAllowance]:
     """Satisfiable allowances made of PEP 440 clauses only, so packaging's SpecifierSet can judge them."""
     return _PEP440_ALLOWANCES
+
+
+def specifier_allowances() -> st.SearchStrategy[VersionAllowance]:
+    """Satisfiable allowances of PEP 440 clauses with every operator, ``===`` included, on versions in
+    spellings PEP 440 normalises; their ``===`` clauses respell the items of :func:`version_samples`."""
+    return _SPECIFIER_ALLOWANCES
 
 
 _METRIC_VALUES = st.sampled_from([0.5, 0.9, 0.9, 0.98, 1.0, 0.0, -0.0]) | st.floats(

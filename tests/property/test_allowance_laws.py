@@ -18,8 +18,8 @@ from mlflow_allowance import (
     AllowanceError,
     InvalidAllowanceError,
     InvalidVersionError,
+    SemanticVersion,
     VersionAllowance,
-    parse_version,
 )
 
 from .strategies import (
@@ -30,13 +30,15 @@ from .strategies import (
     final_versions,
     pep440_allowances,
     pep440_clauses,
-    versions,
+    specifier_allowances,
+    version_samples,
 )
 
 # Text that gets past the first characters of the parser: operators, digits, separators, letters of the
 # version grammar and the variable names of range forms.
 _parser_text = st.text(alphabet="<>=!~*., vVxersion0123456789-+_abcdeprlost≤≥!", max_size=30)
-_version_lists = st.lists(versions(), min_size=1, max_size=8)
+# Shared within a test case with the '===' clauses of allowances(), which respell its items.
+_version_lists = version_samples()
 _final_version_lists = st.lists(final_versions(), min_size=1, max_size=8)
 
 
@@ -54,9 +56,9 @@ def test_allowance_parser_raises_only_its_own_errors(text: str) -> None:
 @example("1" * 5000)
 @example("1.0rc" + "1" * 5000)
 def test_version_parser_raises_only_its_own_errors(text: str) -> None:
-    """parse_version returns a version or raises InvalidVersionError, nothing else."""
+    """SemanticVersion.parse returns a version or raises InvalidVersionError, nothing else."""
     with contextlib.suppress(InvalidVersionError):
-        parse_version(text)
+        SemanticVersion.parse(text)
 
 
 @given(allowances(), st.text() | _parser_text)
@@ -118,6 +120,63 @@ def test_prerelease_default_follows_packaging(allowance: VersionAllowance, sampl
         assert allowance.allows(version) == expected, version
 
 
+@given(specifier_allowances(), _version_lists)
+@example(VersionAllowance.parse("===1.1"), ["1.01", "1.1"])
+@example(VersionAllowance.parse("===1a1"), ["1.a1", "1A1"])
+@example(VersionAllowance.parse("===1.0"), ["0!1.0", "01.0", "v1.0", "1.0.0"])
+@example(VersionAllowance.parse("===1.0.post1"), ["1.0-1", "1.0.POST1"])
+@example(VersionAllowance.parse("===1.0.dev1"), ["1.0.dev01", "1.0.DEV1"])
+def test_allows_agrees_with_packaging_on_every_operator_and_spelling(
+    allowance: VersionAllowance, sample: list[str]
+) -> None:
+    """allows(v) is SpecifierSet.contains(v) for every operator, ``===`` included, and any spelling of v,
+    given as text, as a SemanticVersion or as a packaging Version, with pre-releases opted in, opted out,
+    or left to the default.
+
+    ``===`` compares text, case-insensitively: a text or a SemanticVersion as written, a packaging Version
+    as ``str(version)``, its normal form. Two documented differences are reconciled here: by default a
+    pre-release is allowed exactly when a clause names one, the set's own ``prereleases`` (packaging 26
+    admits a lone pre-release, for want of others); and ``===`` ignores whitespace around the text, as a
+    SemanticVersion keeps its text stripped, where packaging would compare the whitespace too.
+    """
+    specifiers = SpecifierSet(allowance.canonical if not allowance.is_any else "")
+    assert allowance.prereleases == bool(specifiers.prereleases)
+    for version in sample:
+        parsed = Version(version)
+        for prereleases in (True, False, None):
+            pre = bool(specifiers.prereleases) if prereleases is None else prereleases
+            expected = specifiers.contains(version, prereleases=pre)
+            assert allowance.allows(version, prereleases=prereleases) == expected, (version, prereleases)
+            assert allowance.allows(f" {version}\t", prereleases=prereleases) == expected, version
+            semantic = SemanticVersion.parse(version)
+            assert allowance.allows(semantic, prereleases=prereleases) == expected, (version, prereleases)
+            expected = specifiers.contains(parsed, prereleases=pre)
+            assert allowance.allows(parsed, prereleases=prereleases) == expected, (parsed, prereleases)
+
+
+@given(specifier_allowances(), _version_lists, st.booleans())
+def test_filter_agrees_with_packaging_on_every_operator_and_spelling(
+    allowance: VersionAllowance, sample: list[str], prereleases: bool
+) -> None:
+    """filter(vs, prereleases=p) keeps, in order, what SpecifierSet.filter(vs, prereleases=p) keeps, for
+    every operator, ``===`` included, and any spelling, whether the items are texts, SemanticVersions or
+    packaging Versions, and whether packaging's filter does the work or the allowance's own loop does.
+
+    (With ``prereleases=None`` packaging keeps pre-releases when no final version is among the items, a
+    rule of its own filter; ours keeps them by the allowance's default, as allows() does.)
+    """
+    specifiers = SpecifierSet(allowance.canonical if not allowance.is_any else "")
+    expected = list(specifiers.filter(sample, prereleases=prereleases))
+    parsed = [Version(v) for v in sample]
+    expected_parsed = [str(v) for v in specifiers.filter(parsed, prereleases=prereleases)]
+    semantic = [SemanticVersion.parse(v) for v in sample]
+    for packaging_filters in (True, False):
+        with mock.patch.object(allowance_module, "_FILTER_TAKES_KEY", packaging_filters):
+            assert allowance.filter(sample, prereleases=prereleases) == expected
+            assert [str(v) for v in allowance.filter(parsed, prereleases=prereleases)] == expected_parsed
+            assert [v.text for v in allowance.filter(semantic, prereleases=prereleases)] == expected
+
+
 @pytest.mark.skipif(not hasattr(SpecifierSet, "is_unsatisfiable"), reason="needs packaging 26.1")
 @given(st.lists(pep440_clauses() | colliding_clauses(), min_size=1, max_size=4))
 def test_parse_rejects_exactly_what_packaging_finds_unsatisfiable(parts: list[str]) -> None:
@@ -139,7 +198,7 @@ def test_filter_keeps_exactly_the_allowed_versions_in_order(
     """filter(vs) is [v for v in vs if allows(v)], for strings and parsed versions alike, whether
     packaging's filter does the work (packaging >= 26.1) or the allowance's own loop does."""
     expected = [v for v in sample if allowance.allows(v, prereleases=prereleases)]
-    parsed = [parse_version(v) for v in sample]
+    parsed = [SemanticVersion.parse(v) for v in sample]
     for packaging_filters in (True, False):
         with mock.patch.object(allowance_module, "_FILTER_TAKES_KEY", packaging_filters):
             assert allowance.filter(sample, prereleases=prereleases) == expected

@@ -9,13 +9,19 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from packaging.version import InvalidVersion, Version
 
-from mlflow_allowance import Candidate, InvalidAllowanceError, SelectionPolicy, VersionAllowance, evaluate
+from mlflow_allowance import (
+    Candidate,
+    InvalidAllowanceError,
+    SelectionPolicy,
+    VersionAllowance,
+    rank_candidates,
+)
 
 from .strategies import METRIC, VERSION_POOL, candidate_lists, candidates, policies, pool_allowances
 
 
 def _winner_key(candidates: list[Candidate], policy: SelectionPolicy) -> str | None:
-    winner = evaluate(candidates, policy).winner
+    winner = rank_candidates(candidates, policy).winner
     return None if winner is None else winner.candidate.key
 
 
@@ -50,7 +56,7 @@ def _oracle(candidates: list[Candidate], policy: SelectionPolicy) -> str | None:
 def test_winner_satisfies_the_policy(candidates: list[Candidate], policy: SelectionPolicy) -> None:
     """The winner is READY, allowed by its model's allowance, carries the required tags and a finite
     metric."""
-    winner = evaluate(candidates, policy).winner
+    winner = rank_candidates(candidates, policy).winner
     if winner is None:
         return
     chosen = winner.candidate
@@ -83,7 +89,7 @@ def test_order_of_candidates_never_changes_the_winner(
 ) -> None:
     """Shuffling the candidates never changes the winner (nor the ranking of the eligible ones)."""
     shuffled = data.draw(st.permutations(candidates))
-    first, second = evaluate(candidates, policy), evaluate(shuffled, policy)
+    first, second = rank_candidates(candidates, policy), rank_candidates(shuffled, policy)
     assert _winner_key(candidates, policy) == _winner_key(shuffled, policy)
     assert [v.candidate.key for v in first.eligible] == [v.candidate.key for v in second.eligible]
 
@@ -103,7 +109,10 @@ def test_widening_the_allowance_never_makes_the_winner_worse(
     except InvalidAllowanceError:  # an empty intersection has no winner to compare
         return
     narrow = dataclasses.replace(policy, allowance=narrow_allowance)
-    wide_winner, narrow_winner = evaluate(candidates, policy).winner, evaluate(candidates, narrow).winner
+    wide_winner, narrow_winner = (
+        rank_candidates(candidates, policy).winner,
+        rank_candidates(candidates, narrow).winner,
+    )
     if narrow_winner is None:
         return
     assert wide_winner is not None
@@ -131,7 +140,7 @@ def test_a_candidate_outside_the_allowance_never_changes_the_winner(
 @given(candidate_lists(), policies(metric=st.just(METRIC)))
 def test_nan_never_wins(candidates: list[Candidate], policy: SelectionPolicy) -> None:
     """A candidate whose metric is NaN (or infinite, or missing) never wins, and is never eligible."""
-    for verdict in evaluate(candidates, policy).eligible:
+    for verdict in rank_candidates(candidates, policy).eligible:
         assert verdict.metric is not None
         assert not math.isnan(verdict.metric)
         assert not math.isinf(verdict.metric)

@@ -6,7 +6,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from mlflow_allowance import BumpPart, parse_version
+from mlflow_allowance import BumpPart, SemanticVersion
 
 from .strategies import versions
 
@@ -37,8 +37,10 @@ def _semver_precedence(text: str) -> tuple[tuple[int, ...], tuple[int, object]]:
 @given(_semver_precedence_texts, _semver_precedence_texts)
 @example("1.0.0-beta.2", "1.0.0-beta.11")
 def test_order_matches_semver_precedence(left: str, right: str) -> None:
-    """For SemVer texts with alpha/beta/rc pre-releases, parse_version orders as SemVer precedence does."""
-    ours = (parse_version(left) > parse_version(right)) - (parse_version(left) < parse_version(right))
+    """For SemVer texts with alpha/beta/rc pre-releases orders as SemVer precedence does."""
+    ours = (SemanticVersion.parse(left) > SemanticVersion.parse(right)) - (
+        SemanticVersion.parse(left) < SemanticVersion.parse(right)
+    )
     a, b = _semver_precedence(left), _semver_precedence(right)
     theirs = (a > b) - (a < b)
     assert ours == theirs
@@ -46,16 +48,16 @@ def test_order_matches_semver_precedence(left: str, right: str) -> None:
 
 @given(versions(), versions())
 def test_order_is_pep440_order(left: str, right: str) -> None:
-    """parse_version orders every accepted text as PEP 440 (packaging's Version) orders it."""
-    assert (parse_version(left) < parse_version(right)) == (Version(left) < Version(right))
-    assert (parse_version(left) == parse_version(right)) == (Version(left) == Version(right))
+    """SemanticVersion.parse orders every accepted text as PEP 440 (packaging's Version) orders it."""
+    assert (SemanticVersion.parse(left) < SemanticVersion.parse(right)) == (Version(left) < Version(right))
+    assert (SemanticVersion.parse(left) == SemanticVersion.parse(right)) == (Version(left) == Version(right))
 
 
 @given(versions())
 def test_canonical_spelling_round_trips(text: str) -> None:
     """Parsing a version's canonical spelling gives an equal version with the same canonical spelling."""
-    version = parse_version(text)
-    again = parse_version(version.canonical)
+    version = SemanticVersion.parse(text)
+    again = SemanticVersion.parse(version.canonical)
     assert again == version
     assert hash(again) == hash(version)
     assert again.canonical == version.canonical
@@ -65,7 +67,7 @@ def test_canonical_spelling_round_trips(text: str) -> None:
 @given(versions(), st.sampled_from(_PARTS))
 def test_bump_gives_a_later_final_release(text: str, part: BumpPart) -> None:
     """bump() gives a final release later than the version, keeping the epoch and the parts above."""
-    version = parse_version(text)
+    version = SemanticVersion.parse(text)
     bumped = version.bump(part)
     assert bumped > version
     assert not bumped.is_prerelease
@@ -73,4 +75,19 @@ def test_bump_gives_a_later_final_release(text: str, part: BumpPart) -> None:
     index = _PARTS.index(part)
     padded = version.value.release + (0,) * 3
     assert bumped.value.release[:index] == padded[:index]
-    assert bumped.value.release[index] == padded[index] + 1
+
+
+@given(versions(), st.sampled_from(_PARTS))
+def test_bump_raises_the_part_by_one_unless_a_prerelease_precedes_that_release(
+    text: str, part: BumpPart
+) -> None:
+    """bump() raises the part by one, except that a version before a release whose lower parts are all zero
+    bumps to that release (SemVer: 2.1.0-rc.1 bumps its patch or minor to 2.1.0)."""
+    version = SemanticVersion.parse(text)
+    bumped = version.bump(part)
+    index = _PARTS.index(part)
+    padded = version.value.release + (0,) * 3
+    epoch = f"{version.value.epoch}!" if version.value.epoch else ""
+    release = Version(epoch + ".".join(map(str, padded)))
+    precedes = not any(padded[index + 1 :]) and version.value < release
+    assert bumped.value.release[index] == padded[index] + (0 if precedes else 1)

@@ -8,6 +8,7 @@ name; see that method for parameters and errors.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -33,12 +34,28 @@ _R = TypeVar("_R")
 
 
 def _fluent(method: Callable[Concatenate[AllowanceClient, _P], _R]) -> Callable[_P, _R]:
+    """A module-level function calling ``method`` on a client for MLflow's current URIs.
+
+    Its signature is the method's without ``self`` (``inspect.signature``, ``help()`` and autodoc show
+    that), its docstring the method's plus a line on which server it talks to.
+    """
+
     @functools.wraps(method)
     def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         return method(AllowanceClient(), *args, **kwargs)
 
+    signature = inspect.signature(method)
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=list(signature.parameters.values())[1:]
+    )
+    del call.__wrapped__
     call.__qualname__ = method.__name__
-    call.__module__ = __name__
+    call.__module__ = "mlflow_allowance"
+    call.__doc__ = (
+        f"{inspect.getdoc(method)}\n\n"
+        f"Talks to MLflow's current tracking and registry URIs; "
+        f"``AllowanceClient(...).{method.__name__}`` takes the same arguments for another server."
+    )
     return call
 
 

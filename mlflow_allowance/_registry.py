@@ -7,20 +7,20 @@ Everything above this module receives plain records (:class:`Candidate`, :class:
 
 from __future__ import annotations
 
-import getpass
 import io
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass, field
 from typing import Any
 
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from mlflow_allowance.audit import ENVIRONMENT_TAG, AuditRecord
+from mlflow_allowance._schema import AUDIT_EXPERIMENT, TAG_VALUE_LIMIT, VERSION_TAG
+from mlflow_allowance._seam import RegisteredModel
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, AuditRecord
 from mlflow_allowance.errors import (
     AllowanceError,
     InputError,
@@ -28,10 +28,9 @@ from mlflow_allowance.errors import (
     RegistryError,
     RegistryUnavailableError,
 )
-from mlflow_allowance.schema import AUDIT_EXPERIMENT, TAG_VALUE_LIMIT, VERSION_TAG
 from mlflow_allowance.selection import Candidate
 
-__all__ = ["RegisteredModel", "Registry", "quote"]
+__all__ = ["Registry", "quote"]
 
 #: Run ids per ``search_runs`` request; MLflow's filter parser handles this many comfortably.
 RUN_BATCH = 100
@@ -39,15 +38,6 @@ RUN_BATCH = 100
 VERSION_PAGE = 10_000
 _URI_LOCK = threading.Lock()
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """A registered model's name, tags and aliases (alias → registry version)."""
-
-    name: str
-    tags: Mapping[str, str] = field(default_factory=dict)
-    aliases: Mapping[str, int] = field(default_factory=dict)
 
 
 def quote(value: str) -> str:
@@ -74,19 +64,11 @@ def quote(value: str) -> str:
     return "'" + "".join(out) + "'"
 
 
-def current_user() -> str:
-    """Who is acting, for the audit trail: ``MLFLOW_ALLOWANCE_USER``, else the login name."""
-    user = os.environ.get("MLFLOW_ALLOWANCE_USER")
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except Exception:  # getpass raises various errors without a login name (containers)
-        return "unknown"
-
-
 class Registry:
-    """Reads and writes everything mlflow-allowance keeps in an MLflow tracking server and registry."""
+    """Reads and writes everything mlflow-allowance keeps in an MLflow tracking server and registry.
+
+    Implements :class:`~mlflow_allowance._seam.RegistryProtocol` over ``MlflowClient``.
+    """
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         with translated("connecting to MLflow"):
@@ -307,7 +289,12 @@ class Registry:
                 order_by=["attributes.start_time DESC"],
                 max_results=1000,
             ):
-                yield AuditRecord.from_tags(run.data.tags, record_id=run.info.run_id)
+                if EVENT_TAG not in run.data.tags:
+                    continue  # a run someone else logged into the audit experiment
+                try:
+                    yield AuditRecord.from_tags(run.data.tags, record_id=run.info.run_id)
+                except InputError:
+                    continue  # a damaged record must not make the whole trail unreadable
 
     def _audit_experiment(self, *, create: bool) -> str | None:
         if self._audit_experiment_id is not None:
@@ -409,7 +396,7 @@ def _translate(exc: MlflowException, action: str, model: str | None) -> Allowanc
         if model is not None and "version" not in message.lower():
             return NotFoundError(
                 f"registered model {model!r} does not exist; register a version first, e.g. "
-                f"mlflow_allowance.register_model(model_uri, {model!r}, version='1.0')"
+                f"mlflow_allowance.register_model(model_uri, {model!r}, semver='1.0')"
             )
         return NotFoundError(f"{message} (while {action})")
     if code in {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}:

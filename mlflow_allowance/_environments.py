@@ -1,6 +1,6 @@
 """Environment names: each environment is an MLflow alias (``prod`` → ``@prod``).
 
->>> from mlflow_allowance.environments import validate_environment
+>>> from mlflow_allowance._environments import validate_environment
 >>> validate_environment("PROD")
 'prod'
 >>> validate_environment("latest")

@@ -1,0 +1,146 @@
+"""The selection request: which models compete and how they are judged, in one typed value.
+
+``select``, ``promote``, ``check --fix`` and the CLI all take one; a promotion stores it in its audit record,
+so a later ``check --fix`` replays exactly what was asked.
+
+>>> from mlflow_allowance import SelectionRequest
+>>> request = SelectionRequest("AImodel", metric="F1", required_tags={"validated": "true"})
+>>> request.models, request.describe()
+(('AImodel',), 'highest F1 of AImodel, tags validated=true')
+>>> SelectionRequest.from_dict(request.to_dict()) == request
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlflow_allowance._environments import validate_model_name
+from mlflow_allowance._frozen import FrozenDict
+from mlflow_allowance.allowance import VersionAllowance
+from mlflow_allowance.errors import InputError, shown
+from mlflow_allowance.selection import SelectionPolicy, _metric_name
+from mlflow_allowance.selection import required_tags as required_tags_of
+
+__all__ = ["SelectionRequest"]
+
+
+@dataclass(frozen=True)
+class SelectionRequest:
+    """Which registered models compete, and how a winner is chosen among their versions.
+
+    ``models`` is a name or a sequence of names (kept in order, each once). With ``metric``, the best by
+    that metric of each version's training run (``maximize=False`` for losses); without, the highest
+    semantic version. ``required_tags`` must all be on a version with exactly these values.
+    ``prereleases`` overrides the allowance's pre-release default. ``version_run_tag`` names a run tag to
+    read the semantic version from when a model version carries none. Checked on construction:
+
+    >>> SelectionRequest([])
+    Traceback (most recent call last):
+    ...
+    mlflow_allowance.errors.InputError: no model given: name at least one registered model
+    """
+
+    models: tuple[str, ...]
+    metric: str | None = None
+    maximize: bool = True
+    required_tags: Mapping[str, str] = field(default_factory=FrozenDict)
+    prereleases: bool | None = None
+    version_run_tag: str | None = None
+
+    def __init__(
+        self,
+        models: str | Iterable[str],
+        *,
+        metric: str | None = None,
+        maximize: bool = True,
+        required_tags: Mapping[str, str] | None = None,
+        prereleases: bool | None = None,
+        version_run_tag: str | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "models", _model_names(models))
+        set_(self, "metric", _metric_name(metric))
+        if not isinstance(maximize, bool):
+            raise TypeError(f"maximize must be True or False, not {shown(maximize)}")
+        set_(self, "maximize", maximize)
+        set_(self, "required_tags", required_tags_of(required_tags))
+        if prereleases is not None and not isinstance(prereleases, bool):
+            raise TypeError(f"prereleases must be True, False or None, not {shown(prereleases)}")
+        set_(self, "prereleases", prereleases)
+        if version_run_tag is not None and (
+            not isinstance(version_run_tag, str) or not version_run_tag.strip()
+        ):
+            raise InputError(f"Invalid version run tag {shown(version_run_tag)}: expected a run tag's name")
+        set_(self, "version_run_tag", version_run_tag)
+
+    def policy(
+        self, allowance: VersionAllowance, model_allowances: Mapping[str, VersionAllowance]
+    ) -> SelectionPolicy:
+        """The policy that judges this request's candidates under the given allowances."""
+        return SelectionPolicy(
+            allowance=allowance,
+            metric=self.metric,
+            maximize=self.maximize,
+            required_tags=self.required_tags,
+            prereleases=self.prereleases,
+            model_allowances=model_allowances,
+        )
+
+    def describe(self) -> str:
+        """One line for people: ``highest F1 of AImodel, tags validated=true``."""
+        how = (
+            "latest semantic version"
+            if self.metric is None
+            else (f"{'highest' if self.maximize else 'lowest'} {self.metric}")
+        )
+        text = f"{how} of {', '.join(self.models)}"
+        if self.required_tags:
+            text += ", tags " + ", ".join(f"{k}={v}" for k, v in sorted(self.required_tags.items()))
+        if self.prereleases is not None:
+            text += ", pre-releases " + ("allowed" if self.prereleases else "excluded")
+        if self.version_run_tag is not None:
+            text += f", semantic version from run tag {self.version_run_tag}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; :meth:`from_dict` gives an equal request back."""
+        return {
+            "models": list(self.models),
+            "metric": self.metric,
+            "maximize": self.maximize,
+            "required_tags": dict(self.required_tags),
+            "prereleases": self.prereleases,
+            "version_run_tag": self.version_run_tag,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SelectionRequest:
+        """The request :meth:`to_dict` described; :class:`InputError` if it is not one."""
+        if not isinstance(data, Mapping) or "models" not in data:
+            raise InputError(f"Invalid selection request {shown(data)}: expected a dict with 'models'")
+        try:
+            return cls(
+                data["models"],
+                metric=data.get("metric"),
+                maximize=data.get("maximize", True),
+                required_tags=data.get("required_tags") or None,
+                prereleases=data.get("prereleases"),
+                version_run_tag=data.get("version_run_tag"),
+            )
+        except TypeError as exc:
+            raise InputError(f"Invalid selection request {shown(data)}: {exc}") from None
+
+
+def _model_names(models: str | Iterable[str]) -> tuple[str, ...]:
+    if isinstance(models, str):
+        names = [models]
+    elif isinstance(models, Iterable) and not isinstance(models, Mapping | bytes):
+        names = list(models)
+    else:
+        raise TypeError(f"models must be a model name or a sequence of names, not {type(models).__name__}")
+    if not names:
+        raise InputError("no model given: name at least one registered model")
+    return tuple(dict.fromkeys(validate_model_name(name) for name in names))
