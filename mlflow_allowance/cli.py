@@ -24,6 +24,7 @@ from mlflow_allowance import report as render
 from mlflow_allowance._environments import validate_environment, validate_model_name
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.errors import AllowanceError, InputError, NoEligibleCandidateError
+from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Selection
 from mlflow_allowance.versions import SemanticVersion
 
@@ -268,22 +269,13 @@ def select(
 
     Exit status 1 when no candidate is eligible (the JSON document is still printed, winner null).
     """
-    _check(env=env, models=model, metric=metric, minimize=minimize)
-    tags = _tags(require_tag)
-    selection = _client(ctx).select(
-        env,
-        model,
-        metric=metric,
-        maximize=not minimize,
-        required_tags=tags,
-        prereleases=True if pre else None,
-        version_run_tag=version_run_tag,
-    )
     environment = validate_environment(env)
-    data = {"environment": environment, **selection.to_dict()}
+    request = _request(model, metric, minimize, require_tag, pre, version_run_tag)
+    selection = _client(ctx).select(environment, request)
+    data = selection.to_dict()
     if selection.winner is None:
         error = NoEligibleCandidateError(
-            f"no eligible candidate for {environment} among {', '.join(dict.fromkeys(model))} "
+            f"no eligible candidate for {environment} among {', '.join(request.models)} "
             f"({selection.policy.describe()})",
             selection,
         )
@@ -321,22 +313,10 @@ def promote(
     Only the winner's model holds the alias afterwards. Exit status 1, alias unchanged, when no candidate
     is eligible.
     """
-    _check(env=env, models=model, metric=metric, minimize=minimize)
-    tags = _tags(require_tag)
     environment = validate_environment(env)
+    request = _request(model, metric, minimize, require_tag, pre, version_run_tag)
     try:
-        promotion = _client(ctx).promote(
-            env,
-            model,
-            metric=metric,
-            maximize=not minimize,
-            dry_run=dry_run,
-            stage=stage,
-            reason=reason,
-            required_tags=tags,
-            prereleases=True if pre else None,
-            version_run_tag=version_run_tag,
-        )
+        promotion = _client(ctx).promote(environment, request, dry_run=dry_run, stage=stage, reason=reason)
     except NoEligibleCandidateError as exc:
         data: dict[str, Any] = {"environment": environment}
         if _is_selection(exc.selection):
@@ -496,12 +476,8 @@ def _check(
     models: Sequence[str] | None = None,
     spec: str | None = None,
     semver: str | None = None,
-    metric: str | None = None,
-    minimize: bool = False,
 ) -> None:
     """Reject what the pure core can judge on its own, before MLflow is imported (the API checks again)."""
-    if minimize and metric is None:
-        raise InputError("--minimize needs --metric M: without a metric the latest semantic version wins")
     if env is not None:
         validate_environment(env)
     for name in ([model] if model is not None else []) + list(models or ()):
@@ -510,6 +486,27 @@ def _check(
         VersionAllowance.parse(spec)
     if semver is not None:
         SemanticVersion.parse(semver)
+
+
+def _request(
+    models: Sequence[str],
+    metric: str | None,
+    minimize: bool,
+    require_tag: Iterable[str] | None,
+    pre: bool,
+    version_run_tag: str | None,
+) -> SelectionRequest:
+    """The one selection request ``select`` and ``promote`` build from their shared options."""
+    if minimize and metric is None:
+        raise InputError("--minimize needs --metric M: without a metric the latest semantic version wins")
+    return SelectionRequest(
+        models,
+        metric=metric,
+        maximize=not minimize,
+        required_tags=_tags(require_tag),
+        prereleases=True if pre else None,
+        version_run_tag=version_run_tag,
+    )
 
 
 def _tags(pairs: Iterable[str] | None) -> dict[str, str]:

@@ -61,10 +61,7 @@ def explain(environment: str, selection: Selection) -> str:
     """The policy, then every candidate: its metric, whether it is eligible and why (winner marked ``*``)."""
     policy = selection.policy
     winner = selection.winner
-    header = f"{environment}: {policy.describe()}"
-    if policy.model_allowances:
-        overrides = ", ".join(f"{name} {a}" for name, a in sorted(policy.model_allowances.items()))
-        header += f" (overrides: {overrides})"
+    header = f"{environment}: {policy.describe()}"  # names each model's allowance when they differ
     rows = [
         [
             "*" if verdict is winner else " ",

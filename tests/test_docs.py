@@ -17,6 +17,15 @@ How blocks are treated (a contract for everyone who writes a page):
   ``'*'`` quoted, no pipes or redirections.
 - ````` ```text `````, ````` ```mermaid ````` and ````` ```toml ````` blocks are pictures, output samples and
   configuration: not run. A block in any other language (or none) fails the test.
+- ````` ```python signature ````` blocks show the signature of an API callable, as ``help()`` would, and are
+  not run: each line starting a call (``client.promote(``, ``allowance.select(``, ``SelectionRequest(``,
+  ``SemanticVersion.parse(``) up to its closing parenthesis and ``-> return type`` must match
+  ``inspect.signature`` of the real object: parameter names, kinds (``/``, ``*``), annotations and defaults.
+  ``client.`` means an ``AllowanceClient`` method, ``allowance.`` or ``mlflow_allowance.`` a module-level
+  function, a name of ``__all__`` that class (its constructor, written without ``-> None``) or a method of it.
+  The Python API page has one for every public method of ``AllowanceClient``, every function of
+  ``__all__`` (a module-level function is covered by its method when their signatures are the same) and
+  every type people construct.
 - A set-up block readers need not see (seeding a store for a command reference, say) may sit inside an HTML
   comment, ``<!--`` ... ``-->``: it is not rendered, and it runs all the same.
 
@@ -28,6 +37,8 @@ instead. ``examples/ci_gate.py`` is tested with real subprocesses, since driving
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import importlib.util
 import inspect
 import json
@@ -57,6 +68,8 @@ SUBPROCESS_ENV = "MLFLOW_ALLOWANCE_DOCS_SUBPROCESS"
 
 RUN = {"python", "console"}
 SHOWN = {"text", "mermaid", "toml"}
+#: The info string after ``python`` that marks a signature block: shown and checked, not run.
+SIGNATURE = "signature"
 #: What a documented command may start with to be run, and the program name it is shown under.
 PROGRAMS = (
     (("mlflow", "allowance"), "mlflow allowance"),
@@ -64,7 +77,9 @@ PROGRAMS = (
     (("python", "-m", "mlflow_allowance"), "python -m mlflow_allowance"),
     (("python3", "-m", "mlflow_allowance"), "python -m mlflow_allowance"),
 )
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<lang>[^\s`]*)")
+_FENCE = re.compile(
+    r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<lang>[^\s`]*)[ \t]*(?P<info>[^`]*?)\s*$"
+)
 _EXIT = re.compile(r"#\s*exit\s+(?P<code>\d+)\s*$")
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _SHELL_SPECIAL = re.compile(r"[*?\[\]<>|;&`$()]")
@@ -76,12 +91,18 @@ _LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<target>[^)\s]+)\)")
 
 @dataclass(frozen=True)
 class Block:
-    """One fenced code block: its page, the line of its opening fence (1-based), language and text."""
+    """One fenced code block: its page, the line of its opening fence (1-based), language, text, and the
+    rest of the info string (``signature`` in ````` ```python signature `````)."""
 
     page: Path
     line: int
     lang: str
     text: str
+    info: str = ""
+
+    @property
+    def is_signature(self) -> bool:
+        return self.lang == "python" and self.info == SIGNATURE
 
     @property
     def where(self) -> str:
@@ -118,7 +139,8 @@ def blocks(page: Path) -> list[Block]:
             body.append(lines[index][indent:] if lines[index][:indent].isspace() else lines[index])
             index += 1
         start = index - len(body)  # 1-based line of the opening fence
-        found.append(Block(page, start, opening["lang"].lower(), "".join(line + "\n" for line in body)))
+        text = "".join(line + "\n" for line in body)
+        found.append(Block(page, start, opening["lang"].lower(), text, opening["info"].strip().lower()))
         index += 1
     return found
 
@@ -268,6 +290,8 @@ def test_page_runs(page: Path, page_store: Path, monkeypatch: pytest.MonkeyPatch
     module.__file__ = str(page)
     monkeypatch.setitem(sys.modules, module.__name__, module)
     for block in blocks(page):
+        if block.is_signature:
+            continue  # checked against the real signature by test_signatures_match_the_code
         if block.lang == "python":
             run_python(block, module)
         elif block.lang == "console":
@@ -279,9 +303,14 @@ def test_page_runs(page: Path, page_store: Path, monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(page.relative_to(ROOT)) for page in PAGES])
 def test_code_blocks_have_known_languages(page: Path) -> None:
-    """A block is either run (python, console) or explicitly a picture or sample (text, mermaid, toml)."""
-    unknown = [f"{b.where} ```{b.lang}" for b in blocks(page) if b.lang not in RUN | SHOWN]
-    assert not unknown, f"use one of {sorted(RUN | SHOWN)}: {unknown}"
+    """A block is either run (python, console), a signature (python signature), or explicitly a picture or
+    sample (text, mermaid, toml); nothing else follows the language in the info string."""
+    unknown = [
+        f"{b.where} ```{b.lang} {b.info}".rstrip()
+        for b in blocks(page)
+        if b.lang not in RUN | SHOWN or (b.info and not b.is_signature)
+    ]
+    assert not unknown, f"use one of {sorted(RUN | SHOWN)} or `python {SIGNATURE}`: {unknown}"
 
 
 def slug(heading: str) -> str:
@@ -355,6 +384,300 @@ def test_python_api_page_covers_the_whole_api() -> None:
     missing += [f"AllowanceClient.{name}" for name in members if not re.search(rf"\.{name}\b", code)]
     assert members, "AllowanceClient has no public methods?"
     assert not missing, f"docs/python-api.md does not show {missing}"
+
+
+# API signatures --------------------------------------------------------------------------------------------
+
+API_PAGE = DOCS / "python-api.md"
+#: Types people build themselves: the Python API page shows each constructor's signature.
+CONSTRUCTED = (
+    "AllowanceClient",
+    "Candidate",
+    "RegisteredModel",
+    "SelectionPolicy",
+    "SelectionRequest",
+    "SemanticVersion",
+    "VersionAllowance",
+)
+#: What a module-level function is shown under: ``import mlflow_allowance as allowance``, or in full.
+MODULE_NAMES = ("allowance", "mlflow_allowance")
+_SIGNATURE_START = re.compile(r"^(?P<target>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\(")
+_KIND_MARK = {
+    inspect.Parameter.POSITIONAL_ONLY: "positional-only ",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD: "",
+    inspect.Parameter.VAR_POSITIONAL: "*",
+    inspect.Parameter.KEYWORD_ONLY: "keyword-only ",
+    inspect.Parameter.VAR_KEYWORD: "**",
+}
+
+
+@dataclass(frozen=True)
+class ShownSignature:
+    """One signature a page shows: the name it is shown under (``client.promote``), where, and its text."""
+
+    target: str
+    where: str
+    text: str
+
+    @classmethod
+    def of(cls, text: str, where: str) -> ShownSignature:
+        start = _SIGNATURE_START.match(text)
+        assert start is not None, f"{where}: {text!r} does not start like `client.promote(`"
+        return cls(start["target"], where, text)
+
+
+def shown_signatures(page: Path) -> list[ShownSignature]:
+    """The signatures of a page's ``python signature`` blocks; a block may show several, one after another.
+
+    A signature starts at a line like ``client.promote(`` and runs to the line before the next such start.
+    """
+    found: list[ShownSignature] = []
+    for block in blocks(page):
+        if not block.is_signature:
+            continue
+        starts = [
+            (offset, f"{page.relative_to(ROOT)}:{block.line + offset + 1}")
+            for offset, line in enumerate(block.text.splitlines())
+            if _SIGNATURE_START.match(line)
+        ]
+        lines = block.text.splitlines()
+        assert starts, f"{block.where}: a signature block without a signature"
+        assert not "".join(lines[: starts[0][0]]).strip(), f"{block.where}: text before the first signature"
+        ends = [offset for offset, _ in starts[1:]] + [len(lines)]
+        for (offset, where), end in zip(starts, ends, strict=True):
+            found.append(ShownSignature.of("\n".join(lines[offset:end]).strip(), where))
+    return found
+
+
+def _without_self(signature: inspect.Signature) -> inspect.Signature:
+    return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+def real_signature(target: str) -> tuple[inspect.Signature, type | None]:
+    """The signature ``target`` names on a page, and the class when it names a constructor.
+
+    ``client.NAME`` is an ``AllowanceClient`` method (without ``self``); ``allowance.NAME`` and
+    ``mlflow_allowance.NAME`` a function of ``__all__``; ``Class`` a class of ``__all__`` (its constructor)
+    and ``Class.NAME`` one of its methods (without ``self``).
+    """
+    head, _, attr = target.partition(".")
+    if head == "client" and attr:
+        method = inspect.getattr_static(AllowanceClient, attr, None)
+        assert inspect.isfunction(method), f"{target}: AllowanceClient has no method {attr!r}"
+        return _without_self(inspect.signature(method)), None
+    if head in MODULE_NAMES and attr:
+        function = getattr(mlflow_allowance, attr, None)
+        assert attr in mlflow_allowance.__all__, f"{target}: {attr!r} is not in mlflow_allowance.__all__"
+        assert inspect.isfunction(function), f"{target}: mlflow_allowance.{attr} is not a function"
+        return inspect.signature(function), None
+    cls = getattr(mlflow_allowance, head, None)
+    assert head in mlflow_allowance.__all__, f"{target}: not client.<method>, allowance.<function> or Class"
+    assert inspect.isclass(cls), f"{target}: mlflow_allowance.{head} is not a class"
+    if not attr:
+        return inspect.signature(cls), cls
+    member = inspect.getattr_static(cls, attr, None)
+    assert callable(member) or isinstance(member, classmethod | staticmethod), f"{target}: no such method"
+    signature = inspect.signature(getattr(cls, attr))
+    return (_without_self(signature) if inspect.isfunction(member) else signature), None
+
+
+def _annotation(annotation: object) -> str | None:
+    """An annotation as normalised source text (``None`` for none), whether a string or an object."""
+    if annotation is inspect.Parameter.empty:
+        return None
+    text = annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+    return ast.unparse(ast.parse(text, mode="eval"))
+
+
+def _parameter(name: str, kind: Any, annotation: str | None, default: str | None) -> str:
+    text = f"{_KIND_MARK[kind]}{name}"
+    if annotation is not None:
+        text += f": {annotation}"
+    if default is not None:
+        text += f" = {default}"
+    return text
+
+
+def _shown_parameters(shown: ShownSignature) -> tuple[list[str], dict[str, str], str | None]:
+    """The page's parameters (described as :func:`_parameter` does), their default texts and return type."""
+    head = _SIGNATURE_START.match(shown.text)
+    assert head is not None
+    source = f"def {head['target'].rpartition('.')[2]}(" + shown.text[head.end() :] + ": ..."
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise AssertionError(f"{shown.where}: not a Python signature ({error.msg}):\n{shown.text}") from None
+    function = tree.body[0]
+    assert len(tree.body) == 1, f"{shown.where}: one signature, nothing after it"
+    assert isinstance(function, ast.FunctionDef)
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    kinds: list[Any] = [inspect.Parameter.POSITIONAL_ONLY] * len(args.posonlyargs)
+    kinds += [inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(args.args)
+    listed: list[tuple[ast.arg, Any, ast.expr | None]] = list(zip(positional, kinds, defaults, strict=True))
+    if args.vararg is not None:
+        listed.append((args.vararg, inspect.Parameter.VAR_POSITIONAL, None))
+    listed += [
+        (arg, inspect.Parameter.KEYWORD_ONLY, default)
+        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    ]
+    if args.kwarg is not None:
+        listed.append((args.kwarg, inspect.Parameter.VAR_KEYWORD, None))
+    described, default_texts = [], {}
+    for arg, kind, default in listed:
+        annotation = None if arg.annotation is None else ast.unparse(arg.annotation)
+        default_text = None if default is None else ast.unparse(default)
+        if default_text is not None:
+            default_texts[arg.arg] = default_text
+        described.append(_parameter(arg.arg, kind, annotation, default_text))
+    returns = None if function.returns is None else ast.unparse(function.returns)
+    return described, default_texts, returns
+
+
+def _real_default(parameter: inspect.Parameter, cls: type | None, shown_default: str | None) -> str | None:
+    """The default as source text; a dataclass ``default_factory`` matches the page's value if equal."""
+    if parameter.default is inspect.Parameter.empty:
+        return None
+    factory = None
+    if cls is not None and dataclasses.is_dataclass(cls) and repr(parameter.default) == "<factory>":
+        field = next(f for f in dataclasses.fields(cls) if f.name == parameter.name)
+        factory = field.default_factory
+    if factory is None or factory is dataclasses.MISSING:
+        return ast.unparse(ast.parse(repr(parameter.default), mode="eval"))
+    made = factory()
+    if shown_default is not None:
+        names = {name: getattr(mlflow_allowance, name) for name in mlflow_allowance.__all__}
+        if eval(shown_default, names) == made:  # the page's own text, e.g. {} for a FrozenDict()
+            return shown_default
+    return f"{made!r} (made by a default factory)"
+
+
+def signature_problem(shown: ShownSignature) -> str | None:
+    """How the shown signature differs from the real one, or ``None`` when it matches."""
+    real, constructor = real_signature(shown.target)
+    page, default_texts, page_returns = _shown_parameters(shown)
+    code = [
+        _parameter(
+            p.name,
+            p.kind,
+            _annotation(p.annotation),
+            _real_default(p, constructor, default_texts.get(p.name)),
+        )
+        for p in real.parameters.values()
+    ]
+    returns = None if constructor is not None else _annotation(real.return_annotation)
+    if page == code and page_returns == returns:
+        return None
+    lines = [f"{shown.where}: `{shown.target}` differs from the code"]
+    lines += [f"  page: {item}" for item in page if item not in code]
+    lines += [f"  code: {item}" for item in code if item not in page]
+    if page != code and sorted(page) == sorted(code):
+        lines.append(
+            f"  order: page {[p.split(':')[0] for p in page]}, code {[c.split(':')[0] for c in code]}"
+        )
+    if page_returns != returns:
+        lines.append(f"  returns: page {page_returns}, code {returns}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(page.relative_to(ROOT)) for page in PAGES])
+def test_signatures_match_the_code(page: Path) -> None:
+    """Each ``python signature`` block says what ``inspect.signature`` says: names, kinds, types, defaults."""
+    problems = [problem for shown in shown_signatures(page) if (problem := signature_problem(shown))]
+    assert not problems, "\n".join(problems)
+
+
+def test_python_api_page_shows_every_signature() -> None:
+    """A signature block for each public ``AllowanceClient`` method, each function of ``__all__`` (or its
+    method, when their signatures are the same) and each type people construct; each shown once."""
+    shown = [s.target for s in shown_signatures(API_PAGE)]
+    targets = set(shown)
+    missing = [
+        f"client.{name}"
+        for name, member in vars(AllowanceClient).items()
+        if not name.startswith("_") and inspect.isfunction(member) and f"client.{name}" not in targets
+    ]
+    for name in mlflow_allowance.__all__:
+        function = getattr(mlflow_allowance, name)
+        if not inspect.isfunction(function) or any(f"{m}.{name}" in targets for m in MODULE_NAMES):
+            continue
+        method = inspect.getattr_static(AllowanceClient, name, None)
+        same = inspect.isfunction(method) and _without_self(inspect.signature(method)) == inspect.signature(
+            function
+        )
+        if not (same and f"client.{name}" in targets):
+            missing.append(f"allowance.{name}")
+    missing += [name for name in CONSTRUCTED if name not in targets]
+    assert not missing, f"{API_PAGE.name} shows no ```python {SIGNATURE} line for {missing}"
+    repeated = sorted({target for target in shown if shown.count(target) > 1})
+    assert not repeated, f"{API_PAGE.name} shows these signatures more than once: {repeated}"
+
+
+ROLLBACK = (
+    "client.rollback(environment: str, model: str, *, force: bool = False, reason: str = '') -> Promotion"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        pytest.param(ROLLBACK, None, id="matches"),
+        pytest.param(
+            ROLLBACK.replace("*, force", "force").replace("False, reason", "False, *, reason"),
+            "keyword-only force",
+            id="kind",
+        ),
+        pytest.param(
+            ROLLBACK.replace("force: bool = False", "force: bool = True"), "force: bool = False", id="default"
+        ),
+        pytest.param(ROLLBACK.replace(", reason: str = ''", ""), "reason", id="missing-parameter"),
+        pytest.param(ROLLBACK.replace("model: str,", "model: str | None,"), "model: str", id="annotation"),
+        pytest.param(ROLLBACK.replace("-> Promotion", "-> Selection"), "returns", id="return-type"),
+        pytest.param(
+            ROLLBACK.replace("environment: str, model: str", "model: str, environment: str"),
+            "order",
+            id="order",
+        ),
+        pytest.param(
+            "SelectionRequest(models: str | Iterable[str], *, metric: str | None = None, maximize: bool ="
+            " True, required_tags: Mapping[str, str] | None = None, prereleases: bool | None = None, "
+            "version_run_tag: str | None = None)",
+            None,
+            id="constructor",
+        ),
+        pytest.param(
+            "RegisteredModel(name: str, tags: Mapping[str, str] = {}, aliases: Mapping[str, int] = {})",
+            None,
+            id="default-factory",
+        ),
+        pytest.param(
+            "RegisteredModel(name: str, tags: Mapping[str, str] = {'a': 'b'}, aliases: Mapping[str, int]"
+            " = {})",
+            "default factory",
+            id="default-factory-differs",
+        ),
+        pytest.param(
+            "SemanticVersion.parse(text: str | Version | SemanticVersion) -> SemanticVersion",
+            None,
+            id="classmethod",
+        ),
+        pytest.param(
+            "VersionAllowance.allows(version: str | SemanticVersion | Version, *, prereleases: bool | "
+            "None = None) -> bool",
+            None,
+            id="method-without-self",
+        ),
+    ],
+)
+def test_signature_check_catches_each_difference(text: str, wrong: str | None) -> None:
+    """The checker itself: a faithful signature passes; each kind of difference is reported."""
+    problem = signature_problem(ShownSignature.of(text, "test"))
+    if wrong is None:
+        assert problem is None, problem
+    else:
+        assert problem is not None
+        assert wrong in problem, problem
 
 
 def schema_values() -> dict[str, str]:

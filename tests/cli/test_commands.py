@@ -112,7 +112,7 @@ class TestSelect:
     def test_one_line_names_the_winner(self, cli: Cli) -> None:
         cli.ok("set", "prod", "<=1.0")
         out = cli.ok("select", "prod", "-m", "AImodel", *F1).stdout
-        assert out == "prod: AImodel/2 (version 1.0) — winner: highest F1 (0.98)\n"
+        assert out == "prod: AImodel/2 (version 1.0) — winner: highest F1 (0.98) within <=1.0\n"
 
     def test_explain_shows_every_candidate_and_marks_the_winner(self, cli: Cli) -> None:
         cli.ok("set", "prod", "<=1.0")
@@ -120,7 +120,7 @@ class TestSelect:
         assert out.splitlines() == [
             "prod: highest F1 within <=1.0",
             "   MODEL    VERSION  SEMVER  F1    ELIGIBLE  REASON",
-            "*  AImodel  2        1.0     0.98  yes       winner: highest F1 (0.98)",
+            "*  AImodel  2        1.0     0.98  yes       winner: highest F1 (0.98) within <=1.0",
             "   AImodel  1        1.0     0.93  yes       F1 0.93 is worse than the winner's 0.98",
             "   AImodel  4        1.0     -     no        no metric 'F1'",
             "   AImodel  3        2.0     0.99  no        2.0 is outside <=1.0",

@@ -35,6 +35,7 @@ __all__ = [
     "pool_allowances",
     "semver_versions",
     "specifier_allowances",
+    "specifier_clauses",
     "unnormalised_versions",
     "version_samples",
     "versions",
@@ -251,6 +252,12 @@ def pep440_clauses() -> st.SearchStrategy[str]:
     return _PEP440_CLAUSES
 
 
+def specifier_clauses() -> st.SearchStrategy[str]:
+    """One PEP 440 clause, every operator and ``===`` included, often on a spelling PEP 440 normalises
+    (``<=01.0``, ``==V1.0.*``, ``!=1.0-1``); a ``===`` clause respells an item of :func:`version_samples`."""
+    return _SPECIFIER_CLAUSES
+
+
 def colliding_clauses() -> st.SearchStrategy[str]:
     """Clauses on a few boundaries in several spellings (``<=1.0``, ``<=1.0.0``, ``<=1.0.0-rc.1``...)."""
     return _colliding
@@ -377,3 +384,306 @@ def policies(
         prereleases=st.sampled_from([None, True, False]) if prereleases is None else prereleases,
         model_allowances=st.dictionaries(_MODEL_NAMES, _POOL_ALLOWANCES, max_size=1),
     )
+
+
+# =========================================================================================================
+# Value objects: records as the API builds and returns them, for the pickle, copy, hash and JSON laws of
+# test_value_object_laws.py. Metrics are finite here: NaN != NaN would fail an equality, not a round trip
+# (tests/test_api_traps.py shows non-finite metrics crossing JSON). Text is any Unicode, lone surrogates
+# included, where the package does not restrict it.
+# =========================================================================================================
+
+# This section's own imports, kept with it so that it can be read (and moved) as one piece.
+import dataclasses  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+from mlflow_allowance import (  # noqa: E402
+    AllowanceChange,
+    AuditKind,
+    AuditRecord,
+    CheckReport,
+    EffectiveAllowance,
+    InputError,
+    ModelVersionInfo,
+    Promotion,
+    Selection,
+    SelectionRequest,
+    Violation,
+    rank_candidates,
+)
+from mlflow_allowance._environments import validate_environment, validate_model_name  # noqa: E402
+
+__all__ += [
+    "allowance_changes",
+    "audit_records",
+    "candidates_",
+    "check_reports",
+    "effective_allowances",
+    "environment_names",
+    "finite_metric_values",
+    "json_details",
+    "model_names",
+    "model_version_infos",
+    "promotions",
+    "selection_policies",
+    "selection_requests",
+    "selections",
+    "violations",
+]
+
+
+def _accepted_by(validate: Callable[[str], str]) -> Callable[[str], bool]:
+    def accepted(text: str) -> bool:
+        try:
+            validate(text)
+        except InputError:
+            return False
+        return True
+
+    return accepted
+
+
+_TEXT = st.text(max_size=12)
+_NAME_TEXT = st.text(min_size=1, max_size=12).filter(str.strip)
+_MODEL_NAME_TEXT = _weighted(
+    (3, st.sampled_from(["AImodel", "BImodel", "churn", "fraud-detector"])),
+    (1, st.text(min_size=1, max_size=12).filter(_accepted_by(validate_model_name))),
+)
+# Environments as the client hands them on: already validated, so lower-case alias names.
+_ENVIRONMENT_NAMES = _weighted(
+    (3, st.sampled_from(["prod", "staging", "int", "dev-2"])),
+    (1, st.from_regex(r"[a-z0-9_-]{1,12}", fullmatch=True).filter(_accepted_by(validate_environment))),
+)
+_FINITE_METRICS = st.sampled_from(
+    [0.0, -0.0, 0.5, 0.98, 1.0, sys.float_info.max, -sys.float_info.max, sys.float_info.min, 5e-324]
+) | st.floats(allow_nan=False, allow_infinity=False)
+_METRIC_NAMES = st.sampled_from([METRIC, "loss"]) | _NAME_TEXT
+_REQUIRED_TAGS = st.dictionaries(_NAME_TEXT, _TEXT, max_size=2)
+_HEX = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _FINITE_METRICS | _TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_TEXT, children, max_size=3),
+    max_leaves=8,
+)
+_JSON_DETAILS = st.dictionaries(_TEXT, _JSON_VALUES, max_size=4)
+# Records hold allowances mostly on the pool's boundaries (cheap to draw: their probes are cached), now and
+# then one in any spelling.
+_RECORD_ALLOWANCES = st.one_of(_POOL_ALLOWANCES, _POOL_ALLOWANCES, _POOL_ALLOWANCES, _ALLOWANCES)
+
+
+def model_names() -> st.SearchStrategy[str]:
+    """A registered-model name: mostly a few fixed ones (so that they meet), else any valid text."""
+    return _MODEL_NAME_TEXT
+
+
+def environment_names() -> st.SearchStrategy[str]:
+    """A validated environment name (an MLflow alias): ``prod``, ``dev-2``, ..."""
+    return _ENVIRONMENT_NAMES
+
+
+def finite_metric_values() -> st.SearchStrategy[float]:
+    """Any finite float, signed zeros, subnormals and MLflow's stand-in for infinity included."""
+    return _FINITE_METRICS
+
+
+def json_details() -> st.SearchStrategy[dict[str, object]]:
+    """A JSON object of up to four keys: nested lists and objects of text, numbers, booleans and null."""
+    return _JSON_DETAILS
+
+
+# Mostly the pool's versions, so that drawn allowances let some candidates win.
+_CANDIDATE_SEMVERS = _weighted(
+    (3, st.sampled_from(VERSION_POOL)), (1, _VERSIONS), (1, st.sampled_from(["abc", "2.0.0-SNAPSHOT", ""]))
+)
+_CANDIDATE_VALUES = st.builds(
+    Candidate,
+    name=_MODEL_NAME_TEXT,
+    version=st.integers(min_value=1, max_value=2**63),
+    semver=st.one_of(st.none(), _CANDIDATE_SEMVERS, _CANDIDATE_SEMVERS, _CANDIDATE_SEMVERS),
+    metrics=st.dictionaries(_METRIC_NAMES, _FINITE_METRICS, max_size=3),
+    tags=st.dictionaries(_TEXT, _TEXT, max_size=3),
+    status=st.sampled_from(["READY", "READY", "READY", "FAILED_REGISTRATION", "PENDING_REGISTRATION"]),
+    created_at=st.integers(min_value=0, max_value=2**53),
+    aliases=st.lists(_ENVIRONMENT_NAMES, max_size=2, unique=True).map(tuple),
+    run_id=st.none() | _HEX,
+    stage=st.sampled_from([None, "None", "Staging", "Production", "Archived"]),
+)
+
+
+def candidates_() -> st.SearchStrategy[Candidate]:
+    """A registry version with every field drawn, finite metrics only (unlike :func:`candidates`)."""
+    return _CANDIDATE_VALUES
+
+
+_POLICY_VALUES = st.builds(
+    SelectionPolicy,
+    allowance=_RECORD_ALLOWANCES,
+    metric=st.none() | _METRIC_NAMES,
+    maximize=st.booleans(),
+    required_tags=_REQUIRED_TAGS,
+    prereleases=st.sampled_from([None, True, False]),
+    model_allowances=st.dictionaries(_MODEL_NAME_TEXT, _RECORD_ALLOWANCES, max_size=2),
+)
+
+
+def selection_policies() -> st.SearchStrategy[SelectionPolicy]:
+    """A policy with every field drawn: any allowance, any metric name, tags and per-model allowances."""
+    return _POLICY_VALUES
+
+
+_REQUEST_VALUES = st.builds(
+    SelectionRequest,
+    _MODEL_NAME_TEXT | st.lists(_MODEL_NAME_TEXT, min_size=1, max_size=3),
+    metric=st.none() | _METRIC_NAMES,
+    maximize=st.booleans(),
+    required_tags=st.none() | _REQUIRED_TAGS,
+    prereleases=st.sampled_from([None, True, False]),
+    version_run_tag=st.none() | _NAME_TEXT,
+)
+
+
+def selection_requests() -> st.SearchStrategy[SelectionRequest]:
+    """A selection request: one or more models, maybe a metric, tags, a pre-release choice, a run tag."""
+    return _REQUEST_VALUES
+
+
+# Ranked, not built by hand: a verdict's parsed version and metric are the candidate's, as from_dict
+# recomputes them.
+_SELECTION_VALUES = st.builds(
+    lambda candidates, policy, environment: rank_candidates(candidates, policy, environment=environment),
+    st.lists(_CANDIDATE_VALUES, max_size=4, unique_by=lambda c: c.key),
+    _POLICY_VALUES,
+    st.none() | _ENVIRONMENT_NAMES,
+)
+
+
+def selections() -> st.SearchStrategy[Selection]:
+    """A selection ranked from up to four candidates under a drawn policy, with or without environment."""
+    return _SELECTION_VALUES
+
+
+def _record(
+    kind: AuditKind, request: SelectionRequest | None, details: dict[str, object], **fields: Any
+) -> AuditRecord:
+    if request is not None:
+        details = {**details, "request": request.to_dict()}
+    return AuditRecord(kind, details=details, **fields)
+
+
+_RECORD_VALUES = st.builds(
+    _record,
+    st.sampled_from(["allowance", "promotion", "rollback"]),
+    st.none() | _REQUEST_VALUES,
+    _JSON_DETAILS,
+    environment=_ENVIRONMENT_NAMES,
+    model=st.none() | _MODEL_NAME_TEXT,
+    old=st.none() | _NAME_TEXT,
+    new=st.none() | _NAME_TEXT,
+    user=_TEXT,
+    # Milliseconds since the epoch, up to the end of year 9999 (as far as datetime goes).
+    time=st.integers(min_value=0, max_value=253_402_300_799_999),
+    reason=_TEXT,
+    record_id=st.none() | _HEX,
+)
+
+
+def audit_records() -> st.SearchStrategy[AuditRecord]:
+    """An audit record of any kind; ``model``, ``old`` and ``new`` are ``None`` or non-empty, and some
+    carry a selection request in their details, as a promotion's do."""
+    return _RECORD_VALUES
+
+
+def _promotion(selection: Selection | None, **fields: Any) -> Promotion:
+    # The client ranks for the promotion's environment; Promotion.to_dict keeps one environment for both.
+    if selection is not None:
+        selection = dataclasses.replace(selection, environment=fields["environment"])
+    return Promotion(selection=selection, **fields)
+
+
+_PROMOTION_VALUES = st.builds(
+    _promotion,
+    st.none() | _SELECTION_VALUES,
+    environment=_ENVIRONMENT_NAMES,
+    old=st.none() | _NAME_TEXT,
+    new=st.none() | _NAME_TEXT,
+    changed=st.booleans(),
+    dry_run=st.booleans(),
+    stage=st.sampled_from([None, "Staging", "Production"]),
+    record=st.none() | _RECORD_VALUES,
+    request=st.none() | _REQUEST_VALUES,
+)
+
+
+def promotions() -> st.SearchStrategy[Promotion]:
+    """A promotion or rollback, maybe with a selection (ranked for its environment), a record and a
+    request."""
+    return _PROMOTION_VALUES
+
+
+_VIOLATION_VALUES = st.builds(
+    Violation,
+    environment=_ENVIRONMENT_NAMES,
+    model=_MODEL_NAME_TEXT,
+    version=st.integers(min_value=1, max_value=2**63),
+    semver=st.none() | _VERSIONS | _TEXT,
+    allowance=_RECORD_ALLOWANCES,
+    problem=_TEXT,
+)
+
+
+def violations() -> st.SearchStrategy[Violation]:
+    """An alias outside its allowance."""
+    return _VIOLATION_VALUES
+
+
+_CHECK_REPORT_VALUES = st.builds(
+    CheckReport,
+    violations=st.lists(_VIOLATION_VALUES, max_size=2).map(tuple),
+    fixes=st.lists(_PROMOTION_VALUES, max_size=2).map(tuple),
+    checked=st.integers(min_value=0, max_value=10_000),
+)
+
+
+def check_reports() -> st.SearchStrategy[CheckReport]:
+    """A check report of up to two violations and two fixing promotions."""
+    return _CHECK_REPORT_VALUES
+
+
+_MODEL_VERSION_INFO_VALUES = st.builds(
+    ModelVersionInfo,
+    name=_MODEL_NAME_TEXT,
+    version=st.integers(min_value=1, max_value=2**63),
+    semver=st.none() | _VERSIONS,
+)
+_EFFECTIVE_ALLOWANCE_VALUES = st.builds(
+    EffectiveAllowance,
+    environment=_ENVIRONMENT_NAMES,
+    model=st.none() | _MODEL_NAME_TEXT,
+    allowance=_RECORD_ALLOWANCES,
+    source=st.sampled_from(["model", "default", "unset"]),
+)
+_ALLOWANCE_CHANGE_VALUES = st.builds(
+    AllowanceChange,
+    environment=_ENVIRONMENT_NAMES,
+    model=st.none() | _MODEL_NAME_TEXT,
+    old=st.none() | _RECORD_ALLOWANCES,
+    new=st.none() | _RECORD_ALLOWANCES,
+    changed=st.booleans(),
+)
+
+
+def model_version_infos() -> st.SearchStrategy[ModelVersionInfo]:
+    """A registry version and the semantic version it carries, if any."""
+    return _MODEL_VERSION_INFO_VALUES
+
+
+def effective_allowances() -> st.SearchStrategy[EffectiveAllowance]:
+    """An allowance, the environment and model it applies to, and where it came from."""
+    return _EFFECTIVE_ALLOWANCE_VALUES
+
+
+def allowance_changes() -> st.SearchStrategy[AllowanceChange]:
+    """An allowance set or unset: old and new, each maybe ``None``."""
+    return _ALLOWANCE_CHANGE_VALUES

@@ -31,6 +31,7 @@ from .strategies import (
     pep440_allowances,
     pep440_clauses,
     specifier_allowances,
+    specifier_clauses,
     version_samples,
 )
 
@@ -178,10 +179,11 @@ def test_filter_agrees_with_packaging_on_every_operator_and_spelling(
 
 
 @pytest.mark.skipif(not hasattr(SpecifierSet, "is_unsatisfiable"), reason="needs packaging 26.1")
-@given(st.lists(pep440_clauses() | colliding_clauses(), min_size=1, max_size=4))
+@given(st.lists(pep440_clauses() | colliding_clauses() | specifier_clauses(), min_size=1, max_size=4))
 def test_parse_rejects_exactly_what_packaging_finds_unsatisfiable(parts: list[str]) -> None:
-    """PEP 440 clauses are rejected as unsatisfiable exactly when SpecifierSet.is_unsatisfiable() says so
-    (our check probes versions around each boundary; packaging's intersects exact intervals)."""
+    """PEP 440 clauses, ``===`` included, are rejected as unsatisfiable exactly when
+    SpecifierSet.is_unsatisfiable() says so (our check probes versions around each boundary and the text
+    of each ``===``; packaging's intersects exact intervals and compares the ``===`` texts)."""
     text = ",".join(parts)
     try:
         VersionAllowance.parse(text)

@@ -1,0 +1,463 @@
+"""The in-memory registry: it has the seam's protocol, and it behaves as the MLflow-backed ``Registry`` does.
+
+The fast tests pin the fake's behaviour; one integration test runs the same script against the fake and a
+real ``Registry`` over sqlite and compares everything they return and raise.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import pytest
+
+from mlflow_allowance import (
+    AllowanceClient,
+    AuditRecord,
+    InputError,
+    NotFoundError,
+    RegisteredModel,
+    RegistryError,
+    RegistryProtocol,
+)
+from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG
+from tests.fakes import InMemoryRegistry
+
+PROTOCOL_MEMBERS = sorted(
+    name
+    for name, value in vars(RegistryProtocol).items()
+    if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, property))
+)
+LONG = "x" * TAG_VALUE_LIMIT
+
+
+def record(
+    env: str = "prod",
+    time_ms: int = 1_700_000_000_000,
+    new: str = "A/1",
+    details: Mapping[str, Any] | None = None,
+) -> AuditRecord:
+    """A promotion record as the client writes one."""
+    return AuditRecord("promotion", env, "A", None, new, "ana", time_ms, "why", details or {"models": ["A"]})
+
+
+@pytest.fixture
+def fake() -> InMemoryRegistry:
+    return InMemoryRegistry()
+
+
+class TestProtocol:
+    def test_satisfies_the_protocol_statically(self) -> None:
+        registry: RegistryProtocol = InMemoryRegistry()  # mypy checks this assignment
+        assert registry.tracking_uri == "memory://fake"
+
+    def test_protocol_members_are_found(self) -> None:
+        assert "candidates" in PROTOCOL_MEMBERS
+        assert "tracking_uri" in PROTOCOL_MEMBERS
+        assert len(PROTOCOL_MEMBERS) == 17
+
+    @pytest.mark.parametrize("name", PROTOCOL_MEMBERS)
+    def test_member_has_the_protocols_signature(self, name: str) -> None:
+        expected = inspect.getattr_static(RegistryProtocol, name)
+        actual = inspect.getattr_static(InMemoryRegistry, name)
+        if isinstance(expected, property):
+            assert isinstance(actual, property)
+            return
+        assert callable(actual)
+
+        def params(function: Callable[..., object]) -> list[tuple[str, object, object]]:
+            return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+        assert params(actual) == params(expected)
+
+    def test_client_accepts_it(self, fake: InMemoryRegistry) -> None:
+        assert AllowanceClient(registry=fake).tracking_uri == "memory://fake"
+
+    def test_client_takes_a_registry_or_uris_not_both(self, fake: InMemoryRegistry) -> None:
+        with pytest.raises(InputError, match="not both"):
+            AllowanceClient("sqlite:///x.db", registry=fake)
+
+
+MISSING = [
+    pytest.param(
+        lambda r: r.registered_model("Nope"), "registered model 'Nope' does not exist", id="registered-model"
+    ),
+    pytest.param(
+        lambda r: r.version_semver("Nope", 1),
+        "Model Version (name=Nope, version=1) not found (while reading Nope/1)",
+        id="semver-of-missing-model",
+    ),
+    pytest.param(
+        lambda r: r.version_semver("A", 9),
+        "Model Version (name=A, version=9) not found (while reading A/9)",
+        id="semver-of-missing-version",
+    ),
+    pytest.param(
+        lambda r: r.set_version_tag("A", 9, "k", "v"),
+        "Model Version (name=A, version=9) not found (while tagging A/9)",
+        id="tag-missing-version",
+    ),
+    pytest.param(
+        lambda r: r.set_version_tag("Nope", 1, "k", "v"), "registered model 'Nope'", id="tag-missing-model"
+    ),
+    pytest.param(
+        lambda r: r.set_alias("A", "prod", 9),
+        "Model Version (name=A, version=9) not found (while setting alias @prod on A/9)",
+        id="alias-missing-version",
+    ),
+    pytest.param(
+        lambda r: r.set_alias("Nope", "prod", 1), "registered model 'Nope'", id="alias-missing-model"
+    ),
+    pytest.param(
+        lambda r: r.delete_alias("Nope", "prod"), "registered model 'Nope'", id="unalias-missing-model"
+    ),
+    pytest.param(
+        lambda r: r.transition_stage("A", 9, "Production"),
+        "Model Version (name=A, version=9) not found (while moving A/9 to stage Production)",
+        id="stage-missing-version",
+    ),
+    pytest.param(
+        lambda r: r.set_model_tag("Nope", "k", "v"), "registered model 'Nope'", id="model-tag-missing-model"
+    ),
+    pytest.param(
+        lambda r: r.delete_model_tag("Nope", "k"), "registered model 'Nope'", id="model-untag-missing-model"
+    ),
+    pytest.param(lambda r: r.candidates(["A", "Nope"]), "registered model 'Nope'", id="candidates-missing"),
+    pytest.param(
+        lambda r: r.register("runs:/nope/model", "A", {}, 0),
+        "registered model 'A'",
+        id="register-unknown-run",
+    ),
+]
+
+
+class TestInMemoryRegistry:
+    @pytest.mark.parametrize(("call", "message"), MISSING)
+    def test_missing_things_are_not_found(
+        self, fake: InMemoryRegistry, call: Callable[[InMemoryRegistry], object], message: str
+    ) -> None:
+        fake.add_version("A", "1.0")
+        before = fake.snapshot()
+        with pytest.raises(NotFoundError, match=re.escape(message)):
+            call(fake)
+        assert fake.snapshot() == before
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            pytest.param(lambda r: r.set_model_tag("A", "k", LONG), id="model-tag"),
+            pytest.param(lambda r: r.set_workspace_tag("k", LONG), id="workspace-tag"),
+        ],
+    )
+    def test_a_tag_value_at_the_limit_is_refused_before_writing(
+        self, fake: InMemoryRegistry, call: Callable[[InMemoryRegistry], object]
+    ) -> None:
+        fake.add_version("A", "1.0")
+        before = fake.snapshot()
+        with pytest.raises(InputError, match=f"is {TAG_VALUE_LIMIT} characters; the limit is 4999"):
+            call(fake)
+        assert fake.snapshot() == before
+
+    def test_removing_what_is_not_there_is_a_no_op(self, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        before = fake.snapshot()
+        fake.delete_alias("A", "prod")
+        fake.delete_model_tag("A", "k")
+        fake.delete_workspace_tag("k")  # no audit experiment yet
+        assert fake.snapshot() == before
+
+    def test_deleting_a_missing_workspace_tag_of_an_existing_experiment_is_not_found(
+        self, fake: InMemoryRegistry
+    ) -> None:
+        fake.set_workspace_tag("a", "b")
+        with pytest.raises(NotFoundError, match="No tag with name: k in experiment"):
+            fake.delete_workspace_tag("k")
+
+    def test_workspace_tags_are_empty_until_the_audit_experiment_exists(self, fake: InMemoryRegistry) -> None:
+        assert fake.workspace_tags() == {}
+        fake.set_workspace_tag("a", "b")
+        assert fake.workspace_tags() == {
+            "mlflow.note.content": "Allowances and audit trail of mlflow-allowance.",
+            "a": "b",
+        }
+        fake.delete_workspace_tag("a")
+        assert "a" not in fake.workspace_tags()
+
+    def test_versions_are_numbered_per_model(self, fake: InMemoryRegistry) -> None:
+        assert [fake.add_version("A"), fake.add_version("B"), fake.add_version("A")] == [1, 1, 2]
+
+    def test_candidates_carry_everything_and_metrics_only_when_asked(self, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0", metrics={"F1": 0.9}, tags={"validated": "true"}, status="PENDING")
+        fake.set_alias("A", "prod", 1)
+        (plain,) = fake.candidates(["A"])
+        assert (plain.key, plain.semver, plain.metrics, plain.aliases) == ("A/1", "1.0", {}, ("prod",))
+        assert (plain.status, plain.stage) == ("PENDING", "None")
+        assert plain.tags == {VERSION_TAG: "1.0", "validated": "true"}
+        assert plain.run_id is not None
+        (scored,) = fake.candidates(["A"], metric="F1")
+        assert scored.metrics == {"F1": 0.9}
+
+    def test_candidates_read_the_semantic_version_from_a_run_tag_only_without_a_version_tag(
+        self, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", None, run_tags={"v": "3.0"})
+        fake.add_version("A", "1.0", run_tags={"v": "9.0"})
+        assert [c.semver for c in fake.candidates(["A"], version_run_tag="v")] == ["1.0", "3.0"]
+        assert [c.semver for c in fake.candidates(["A"])] == ["1.0", None]
+
+    def test_candidates_come_most_recently_updated_first(self, fake: InMemoryRegistry) -> None:
+        for _ in range(3):
+            fake.add_version("A", "1.0")
+        assert [c.version for c in fake.candidates(["A"])] == [3, 2, 1]
+        fake.transition_stage("A", 1, "Staging")
+        assert [c.version for c in fake.candidates(["A"])] == [1, 3, 2]
+
+    def test_candidates_look_up_only_the_models_not_given(self, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        fake.add_version("B", "1.0")
+        given = fake.registered_model("A")
+        fake.reset_calls()
+        fake.candidates(["A", "B"], registered=[given])
+        assert fake.calls == {"candidates": 1, "registered_model": 1}
+        assert fake.log[1].args == ("B",)
+
+    def test_aliases_come_from_the_registered_models_given(self, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        stale = RegisteredModel("A", aliases={"prod": 1})
+        assert fake.candidates(["A"], registered=[stale])[0].aliases == ("prod",)
+
+    def test_a_stage_transition_archives_the_previous_holder_only(self, fake: InMemoryRegistry) -> None:
+        for _ in range(3):
+            fake.add_version("A", "1.0")
+        fake.transition_stage("A", 1, "production")
+        fake.transition_stage("A", 3, "Staging")
+        fake.transition_stage("A", 2, "Production")
+        assert [fake.stage("A", v) for v in (1, 2, 3)] == ["Archived", "Production", "Staging"]
+
+    @pytest.mark.parametrize(
+        ("stage", "error", "message"),
+        [
+            pytest.param("Archived", RegistryError, "'Archived' is not an Active stage", id="archived"),
+            pytest.param("None", RegistryError, "'None' is not an Active stage", id="none"),
+            pytest.param("Bogus", InputError, "Invalid Model Version stage: Bogus", id="unknown"),
+        ],
+    )
+    def test_only_active_stages_can_archive_their_holders(
+        self, fake: InMemoryRegistry, stage: str, error: type[Exception], message: str
+    ) -> None:
+        fake.add_version("A", "1.0")
+        with pytest.raises(error, match=message):
+            fake.transition_stage("A", 1, stage)
+        assert fake.stage("A", 1) == "None"
+
+    def test_register_links_a_run_and_creates_the_model(self, fake: InMemoryRegistry) -> None:
+        run_id = fake.add_run(metrics={"F1": 0.5})
+        assert fake.register(f"runs:/{run_id}/model", "New", {VERSION_TAG: "1.0"}, 0) == 1
+        (candidate,) = fake.candidates(["New"], metric="F1")
+        assert (candidate.run_id, candidate.metrics, candidate.semver) == (run_id, {"F1": 0.5}, "1.0")
+        assert fake.register("s3://bucket/model", "New", {}, 0) == 2
+
+    def test_write_audit_returns_the_record_with_increasing_ids(self, fake: InMemoryRegistry) -> None:
+        first, second = record(), record(new="A/2")
+        written = [fake.write_audit(first), fake.write_audit(second)]
+        ids = [r.record_id or "" for r in written]
+        assert written == [first.with_id(ids[0]), second.with_id(ids[1])]
+        assert "" < ids[0] < ids[1]
+
+    def test_read_audit_is_newest_first_and_per_environment(self, fake: InMemoryRegistry) -> None:
+        fake.write_audit(record(time_ms=2, new="A/2"))
+        fake.write_audit(record(time_ms=1, new="A/1"))  # written later, happened earlier
+        fake.write_audit(record(time_ms=2, new="A/3"))  # same millisecond: written last, newest
+        fake.write_audit(record(env="int", time_ms=5, new="A/9"))
+        assert [r.new for r in fake.read_audit()] == ["A/9", "A/3", "A/2", "A/1"]
+        assert [r.new for r in fake.read_audit("prod")] == ["A/3", "A/2", "A/1"]
+
+    def test_read_audit_round_trips_through_tags(self, fake: InMemoryRegistry) -> None:
+        written = fake.write_audit(record(details={"request": {"models": ["A"], "metric": "F1"}}))
+        (read,) = fake.read_audit()
+        assert read == written
+        assert read.details["request"]["models"] == ("A",)  # frozen, as from MLflow
+
+    def test_read_audit_skips_foreign_and_damaged_runs(self, fake: InMemoryRegistry) -> None:
+        good = fake.write_audit(record())
+        fake.add_audit_run({"mlflow.user": "someone"})
+        fake.add_audit_run(
+            {EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", "mlflow_allowance.details.000000": "{"}
+        )
+        fake.add_audit_run({EVENT_TAG: "bogus", ENVIRONMENT_TAG: "prod"})
+        assert list(fake.read_audit()) == [good]
+        assert list(fake.read_audit("prod")) == [good]
+
+    def test_read_audit_without_an_audit_experiment_is_empty(self, fake: InMemoryRegistry) -> None:
+        assert list(fake.read_audit()) == []
+        assert fake.workspace_tags() == {}
+
+    def test_calls_are_counted_and_logged_in_order(self, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        fake.registered_model("A")
+        fake.set_alias("A", "prod", 1)
+        fake.write_audit(record())
+        assert fake.calls == {"registered_model": 1, "set_alias": 1, "write_audit": 1}
+        assert fake.writes == ["set_alias", "write_audit"]
+        fake.reset_calls()
+        assert (fake.calls, fake.log, fake.writes) == ({}, [], [])
+
+
+# ---- The fake against the real thing ------------------------------------------------------------------
+
+
+class Arranger(Protocol):
+    """Arranges state that the protocol cannot write: versions backed by runs, and foreign audit runs."""
+
+    def add_version(
+        self,
+        name: str,
+        semver: str | None = None,
+        *,
+        metrics: Mapping[str, float] | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_tags: Mapping[str, str] | None = None,
+        status: str = "READY",
+    ) -> int: ...
+
+    def add_audit_run(self, tags: Mapping[str, str], *, start_time: int | None = None) -> str: ...
+
+
+class MlflowArranger:
+    """:class:`Arranger` over a real MLflow store (as ``tests/integration/conftest.py`` arranges it)."""
+
+    def __init__(self, uri: str) -> None:
+        from mlflow.tracking import MlflowClient
+
+        self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        self.experiment = self.client.create_experiment("training")
+
+    def add_version(
+        self,
+        name: str,
+        semver: str | None = None,
+        *,
+        metrics: Mapping[str, float] | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_tags: Mapping[str, str] | None = None,
+        status: str = "READY",
+    ) -> int:
+        assert status == "READY", "MLflow's store registers versions READY"
+        run = self.client.create_run(self.experiment, tags=dict(run_tags or {}))
+        for key, value in (metrics or {}).items():
+            self.client.log_metric(run.info.run_id, key, value)
+        try:
+            self.client.get_registered_model(name)
+        except Exception:
+            self.client.create_registered_model(name)
+        all_tags = {**(tags or {}), **({VERSION_TAG: semver} if semver is not None else {})}
+        created = self.client.create_model_version(
+            name, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id, tags=all_tags
+        )
+        return int(created.version)
+
+    def add_audit_run(self, tags: Mapping[str, str], *, start_time: int | None = None) -> str:
+        experiment = self.client.get_experiment_by_name("mlflow-allowance")
+        assert experiment is not None
+        run = self.client.create_run(experiment.experiment_id, start_time=start_time, tags=dict(tags))
+        return str(run.info.run_id)
+
+
+def _observe(registry: RegistryProtocol, arrange: Arranger, now: int) -> list[object]:
+    """Drive ``registry`` through every protocol method; return what it returned and raised, id-free."""
+    seen: list[object] = []
+
+    def look(label: str, call: Callable[[], object]) -> None:
+        try:
+            seen.append((label, call()))
+        except Exception as exc:
+            message = re.sub(r"experiment with id \S+", "experiment with id N", str(exc))
+            seen.append((label, type(exc).__name__, message))
+
+    def candidates(*models: str, **kwargs: Any) -> list[tuple[object, ...]]:
+        return [
+            (
+                c.key,
+                c.semver,
+                dict(c.metrics),
+                dict(c.tags),
+                c.status,
+                c.aliases,
+                c.stage,
+                c.run_id is not None,
+            )
+            for c in registry.candidates(models, **kwargs)
+        ]
+
+    def audit(environment: str | None = None) -> list[tuple[object, ...]]:
+        return [
+            (r.to_dict() | {"id": None}, r.record_id is not None) for r in registry.read_audit(environment)
+        ]
+
+    look("no workspace", registry.workspace_tags)
+    look("no audit", lambda: audit())
+    look("unset nothing", lambda: registry.delete_workspace_tag("k"))
+    arrange.add_version("A", "1.0", metrics={"F1": 0.9}, tags={"validated": "true"})
+    arrange.add_version("A", "2.0", metrics={"F1": 0.8, "loss": 0.1})
+    arrange.add_version("A", None, run_tags={"v": "3.0"})
+    arrange.add_version("B", "1.5", metrics={"F1": 0.95})
+    look("models", registry.registered_models)
+    look("A", lambda: candidates("A"))
+    look("A by F1", lambda: candidates("A", metric="F1"))
+    look("A by run tag", lambda: candidates("A", version_run_tag="v"))
+    look("both", lambda: sorted(candidates("A", "B", metric="F1")))
+    look("alias", lambda: registry.set_alias("A", "prod", 1))
+    look("alias B", lambda: registry.set_alias("B", "prod", 1))
+    look("move alias", lambda: registry.set_alias("A", "prod", 2))
+    look("aliased", lambda: (registry.registered_model("A"), candidates("A")))
+    look("given", lambda: candidates("A", registered=[RegisteredModel("A", aliases={"int": 3})]))
+    look("unalias", lambda: registry.delete_alias("B", "prod"))
+    look("unalias again", lambda: registry.delete_alias("B", "prod"))
+    look("stage 1", lambda: registry.transition_stage("A", 1, "production"))
+    look("stage 3", lambda: registry.transition_stage("A", 3, "Staging"))
+    look("stage 2", lambda: registry.transition_stage("A", 2, "Production"))
+    look("staged", lambda: candidates("A"))
+    look("archive", lambda: registry.transition_stage("A", 1, "Archived"))
+    look("bogus stage", lambda: registry.transition_stage("A", 1, "Bogus"))
+    look("retag", lambda: registry.set_version_tag("A", 1, VERSION_TAG, "1.0.1"))
+    look("semver", lambda: [registry.version_semver("A", v) for v in (1, 2, 3)])
+    look("model tag", lambda: registry.set_model_tag("A", "k", "v"))
+    look("model tags", lambda: registry.registered_model("A").tags)
+    look("model untag", lambda: registry.delete_model_tag("A", "k"))
+    look("model untag again", lambda: registry.delete_model_tag("A", "k"))
+    look("long model tag", lambda: registry.set_model_tag("A", "k", LONG))
+    look("long workspace tag", lambda: registry.set_workspace_tag("k", LONG))
+    look("still no workspace", registry.workspace_tags)
+    look("workspace tag", lambda: registry.set_workspace_tag("k", "v"))
+    look("workspace", registry.workspace_tags)
+    look("workspace untag", lambda: registry.delete_workspace_tag("k"))
+    look("workspace untag again", lambda: registry.delete_workspace_tag("k"))
+    for offset, env, new in ((0, "prod", "A/1"), (2, "int", "A/2"), (1, "prod", "B/1")):
+        written = registry.write_audit(
+            record(env=env, time_ms=now + offset, new=new, details={"n": [offset]})
+        )
+        seen.append(("written", written.to_dict() | {"id": None}, written.record_id is not None))
+    arrange.add_audit_run({"mlflow.user": "someone"}, start_time=now + 3)
+    arrange.add_audit_run({EVENT_TAG: "bogus", ENVIRONMENT_TAG: "prod"}, start_time=now + 4)
+    look("audit", lambda: audit())
+    look("audit prod", lambda: audit("prod"))
+    for param in MISSING:
+        call = param.values[0]
+        assert callable(call)
+        look(str(param.id), lambda call=call: call(registry))
+    return seen
+
+
+@pytest.mark.integration
+def test_the_fake_returns_and_raises_what_the_mlflow_registry_does(sqlite_uri: str) -> None:
+    """Every protocol method, driven the same way, gives the same records, order and errors on both."""
+    from mlflow_allowance._registry import Registry
+
+    now = int(time.time() * 1000)
+    real = _observe(Registry(sqlite_uri, sqlite_uri), MlflowArranger(sqlite_uri), now)
+    fake = InMemoryRegistry()
+    assert _observe(fake, fake, now) == real
