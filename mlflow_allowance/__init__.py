@@ -5,8 +5,6 @@ import it lazily, so ``import mlflow_allowance`` stays cheap. Everything public 
 modules whose names start with ``_`` are internal.
 """
 
-from __future__ import annotations
-
 from mlflow_allowance._fluent import (
     check,
     get_allowance,
@@ -27,6 +25,7 @@ from mlflow_allowance.audit import AuditKind, AuditRecord
 from mlflow_allowance.client import AllowanceClient
 from mlflow_allowance.errors import (
     AllowanceError,
+    EnvironmentBusyError,
     InputError,
     InvalidAllowanceError,
     InvalidEnvironmentError,
@@ -46,6 +45,7 @@ from mlflow_allowance.outcomes import (
     ModelVersionInfo,
     Promotion,
     Violation,
+    ViolationKind,
     resolve_allowance,
 )
 from mlflow_allowance.request import SelectionRequest
@@ -76,6 +76,7 @@ __all__ = [
     "Candidate",
     "CheckReport",
     "EffectiveAllowance",
+    "EnvironmentBusyError",
     "InputError",
     "InvalidAllowanceError",
     "InvalidEnvironmentError",
@@ -97,6 +98,7 @@ __all__ = [
     "Verdict",
     "VersionAllowance",
     "Violation",
+    "ViolationKind",
     "__version__",
     "check",
     "get_allowance",

@@ -7,6 +7,7 @@ Everything above this module receives plain records (:class:`Candidate`, :class:
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import threading
@@ -18,9 +19,9 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from mlflow_allowance._schema import AUDIT_EXPERIMENT, TAG_VALUE_LIMIT, VERSION_TAG
+from mlflow_allowance._schema import AUDIT_EXPERIMENT, TAG_VALUE_LIMIT, VERSION_TAG, lease_experiment
 from mlflow_allowance._seam import RegisteredModel
-from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, AuditRecord
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditRecord, AuditState
 from mlflow_allowance.errors import (
     AllowanceError,
     InputError,
@@ -36,6 +37,10 @@ __all__ = ["Registry", "quote"]
 RUN_BATCH = 100
 #: Model versions per ``search_model_versions`` page (MLflow's default; its maximum is 200,000).
 VERSION_PAGE = 10_000
+#: Tags per create_run / log_batch request (MLflow accepts up to 1,000 per batch).
+_TAGS_PER_REQUEST = 100
+_STATUS_OF: dict[AuditState, str] = {"pending": "RUNNING", "complete": "FINISHED", "abandoned": "FAILED"}
+_STATE_OF: dict[str, AuditState] = {"RUNNING": "pending", "SCHEDULED": "pending", "FINISHED": "complete"}
 _URI_LOCK = threading.Lock()
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -76,6 +81,8 @@ class Registry:
         self.tracking_uri: str = self._client._tracking_client.tracking_uri
         self.registry_uri: str = self._client._registry_uri or self.tracking_uri
         self._audit_experiment_id: str | None = None
+        self._foreign_audit_runs = 0
+        self._claims: dict[tuple[str, int], str] = {}
 
     # Registered models and versions -------------------------------------------------------------------
 
@@ -257,44 +264,129 @@ class Registry:
     # Audit trail ------------------------------------------------------------------------------------------
 
     def write_audit(self, record: AuditRecord) -> AuditRecord:
-        """Store ``record`` as a finished run of the audit experiment; return it with its run id."""
+        """Store ``record`` as a run of the audit experiment; return it with its run id.
+
+        The run is created with the record's tags in one request; a ``pending`` record stays ``RUNNING``
+        (write-ahead: it is written before the change it announces), any other is terminated at once.
+        """
         experiment_id = self._audit_experiment(create=True)
         assert experiment_id is not None
-        tags = record.to_tags()
+        tags = {"mlflow.user": record.user[:TAG_VALUE_LIMIT], **record.to_tags()}
+        first, rest = dict(list(tags.items())[:_TAGS_PER_REQUEST]), list(tags.items())[_TAGS_PER_REQUEST:]
         with translated("writing the audit trail"):
             run = self._client.create_run(
                 experiment_id,
                 start_time=record.time,
-                tags={"mlflow.user": record.user[:TAG_VALUE_LIMIT]},
+                tags=first,
                 run_name=f"{record.kind} {record.environment}"[:250],
             )
-            self._client.log_batch(run.info.run_id, tags=_run_tags(tags))
+            for start in range(0, len(rest), _TAGS_PER_REQUEST):
+                batch = dict(rest[start : start + _TAGS_PER_REQUEST])
+                self._client.log_batch(run.info.run_id, tags=_run_tags(batch))
+        stored = record.with_id(run.info.run_id)
+        if record.state != "pending":
+            self._terminate(run.info.run_id, record.state)
+        return stored
+
+    def finish_audit(self, record: AuditRecord, state: AuditState) -> AuditRecord:
+        """Mark a stored record ``complete`` (run ``FINISHED``) or ``abandoned`` (run ``FAILED``)."""
+        assert record.record_id is not None, "only a stored record can be finished"
+        self._terminate(record.record_id, state)
+        return record.with_state(state)
+
+    def _terminate(self, run_id: str, state: AuditState) -> None:
+        with translated("writing the audit trail"), redirect_stdout(io.StringIO()):
             # Over REST, set_terminated prints "View run ..." links to stdout, which would corrupt --json.
-            with redirect_stdout(io.StringIO()):
-                self._client.set_terminated(run.info.run_id, end_time=record.time)
-        return record.with_id(run.info.run_id)
+            self._client.set_terminated(run_id, status=_STATUS_OF[state])
+
+    @property
+    def foreign_audit_runs(self) -> int:
+        """How many runs the last :meth:`read_audit` skipped because they are not audit records."""
+        return self._foreign_audit_runs
 
     def read_audit(self, environment: str | None = None) -> Iterator[AuditRecord]:
-        """Audit records, newest first, optionally of one environment."""
+        """Audit records, newest first, optionally of one environment.
+
+        Within one environment they are ordered by sequence number (then start time, for records written
+        before 0.2); across environments by start time. Runs that are not records (logged there by hand,
+        or damaged) are skipped and counted in :attr:`foreign_audit_runs`.
+        """
+        self._foreign_audit_runs = 0
         experiment_id = self._audit_experiment(create=False)
         if experiment_id is None:
             return
+        yield from self._audit_runs(experiment_id, environment, max_results=1000)
+
+    def newest_audit(self, environment: str) -> AuditRecord | None:
+        """The record of ``environment`` with the highest sequence number, in one request."""
+        experiment_id = self._audit_experiment(create=False)
+        if experiment_id is None:
+            return None
+        for record in self._audit_runs(experiment_id, environment, max_results=10, pages=False):
+            return record
+        return None
+
+    def _audit_runs(
+        self, experiment_id: str, environment: str | None, *, max_results: int, pages: bool = True
+    ) -> Iterator[AuditRecord]:
         # Environment names are validated alias names ([\\w-]+), safe inside '...' (`=` never unescapes).
         filter_string = f"tags.`{ENVIRONMENT_TAG}` = '{environment}'" if environment else ""
+        order_by = ["attributes.start_time DESC"]
+        if environment:
+            order_by.insert(0, f"tags.`{SEQ_TAG}` DESC")
+        search = functools.partial(
+            self._client.search_runs,
+            experiment_ids=[experiment_id],
+            filter_string=filter_string,
+            order_by=order_by,
+            max_results=max_results,
+        )
         with translated("reading the audit trail"):
-            for run in _pages(
-                self._client.search_runs,
-                experiment_ids=[experiment_id],
-                filter_string=filter_string,
-                order_by=["attributes.start_time DESC"],
-                max_results=1000,
-            ):
+            runs = _pages(search) if pages else iter(search())
+            for run in runs:
                 if EVENT_TAG not in run.data.tags:
-                    continue  # a run someone else logged into the audit experiment
+                    self._foreign_audit_runs += 1  # a run someone else logged into the audit experiment
+                    continue
+                state = _STATE_OF.get(str(run.info.status), "abandoned")
                 try:
-                    yield AuditRecord.from_tags(run.data.tags, record_id=run.info.run_id)
+                    yield AuditRecord.from_tags(run.data.tags, record_id=run.info.run_id, state=state)
                 except InputError:
-                    continue  # a damaged record must not make the whole trail unreadable
+                    self._foreign_audit_runs += 1  # a damaged record must not make the trail unreadable
+
+    # Leases -------------------------------------------------------------------------------------------------
+
+    def claim(self, environment: str, seq: int) -> bool:
+        """Claim change number ``seq`` of ``environment`` by creating its lease experiment.
+
+        MLflow refuses a second experiment of one name atomically in every backend store, deleted ones
+        included, so of any number of concurrent claims exactly one succeeds.
+        """
+        name = lease_experiment(environment, seq)
+        with translated(f"claiming change {seq} of {environment}"):
+            try:
+                self._claims[(environment, seq)] = self._client.create_experiment(name)
+            except MlflowException as exc:
+                if exc.error_code == "RESOURCE_ALREADY_EXISTS":
+                    return False
+                raise
+        return True
+
+    def claimed_at(self, environment: str, seq: int) -> int | None:
+        """When change number ``seq`` was claimed (the lease experiment's creation time), if ever."""
+        with translated(f"reading the claim on change {seq} of {environment}"):
+            experiment = self._client.get_experiment_by_name(lease_experiment(environment, seq))
+        return None if experiment is None else int(experiment.creation_time or 0)
+
+    def release(self, environment: str, seq: int) -> None:
+        """Delete the lease experiment (soft: its name, and so the number, stays taken)."""
+        experiment_id = self._claims.pop((environment, seq), None)
+        with translated(f"releasing change {seq} of {environment}"):
+            if experiment_id is None:
+                experiment = self._client.get_experiment_by_name(lease_experiment(environment, seq))
+                if experiment is None or experiment.lifecycle_stage == "deleted":
+                    return
+                experiment_id = experiment.experiment_id
+            self._client.delete_experiment(experiment_id)
 
     def _audit_experiment(self, *, create: bool) -> str | None:
         if self._audit_experiment_id is not None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 __all__ = [
     "AUDIT_EXPERIMENT",
+    "LEASE_PREFIX",
+    "LEASE_SECONDS",
     "PREFIX",
     "TAG_VALUE_LIMIT",
     "VERSION_TAG",
     "allowance_tag",
     "environment_of_allowance_tag",
+    "lease_experiment",
 ]
 
 PREFIX = "mlflow_allowance."
@@ -22,6 +25,12 @@ VERSION_TAG = PREFIX + "version"
 AUDIT_EXPERIMENT = "mlflow-allowance"
 #: PostgreSQL's limit for registered-model tag values; every value we write stays below it.
 TAG_VALUE_LIMIT = 5000
+
+#: Lease experiments: creating ``<prefix><env>.<seq>`` claims the right to write the environment's change
+#: number ``seq``; MLflow refuses a second experiment of the same name, even a deleted one, atomically.
+LEASE_PREFIX = AUDIT_EXPERIMENT + ".lease."
+#: Seconds a claimed lease or a pending record counts as held; after that the next writer settles it.
+LEASE_SECONDS = 120
 
 _ALLOWANCE = PREFIX + "allowance."
 
@@ -33,6 +42,15 @@ def allowance_tag(environment: str) -> str:
     'mlflow_allowance.allowance.prod'
     """
     return _ALLOWANCE + environment
+
+
+def lease_experiment(environment: str, seq: int) -> str:
+    """Name of the experiment whose creation claims change number ``seq`` of ``environment``.
+
+    >>> lease_experiment("prod", 42)
+    'mlflow-allowance.lease.prod.000000000042'
+    """
+    return f"{LEASE_PREFIX}{environment}.{seq:012d}"
 
 
 def environment_of_allowance_tag(key: str) -> str | None:

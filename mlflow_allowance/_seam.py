@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mlflow_allowance._frozen import FrozenDict
-from mlflow_allowance.audit import AuditRecord
+from mlflow_allowance.audit import AuditRecord, AuditState
 from mlflow_allowance.selection import Candidate
 
 __all__ = ["RegisteredModel", "RegistryProtocol"]
@@ -107,9 +107,35 @@ class RegistryProtocol(Protocol):
         ...
 
     def write_audit(self, record: AuditRecord) -> AuditRecord:
-        """Store ``record``; return it with its id."""
+        """Store ``record`` in its state (a ``pending`` one stays open); return it with its id."""
+        ...
+
+    def finish_audit(self, record: AuditRecord, state: AuditState) -> AuditRecord:
+        """Mark a stored record ``complete`` or ``abandoned``; return it in that state."""
         ...
 
     def read_audit(self, environment: str | None = None) -> Iterator[AuditRecord]:
-        """Audit records, newest first, optionally of one environment; foreign entries are skipped."""
+        """Audit records, newest first (by sequence number within one environment), optionally of one
+        environment; entries that are not records are skipped and counted in :attr:`foreign_audit_runs`."""
+        ...
+
+    def newest_audit(self, environment: str) -> AuditRecord | None:
+        """The record with the highest sequence number of ``environment`` (in one request), if any."""
+        ...
+
+    @property
+    def foreign_audit_runs(self) -> int:
+        """How many entries the last :meth:`read_audit` skipped because they are not records."""
+        ...
+
+    def claim(self, environment: str, seq: int) -> bool:
+        """Atomically claim change number ``seq`` of ``environment``; False if it was claimed before."""
+        ...
+
+    def claimed_at(self, environment: str, seq: int) -> int | None:
+        """When change number ``seq`` was claimed (ms since the epoch), or None if it never was."""
+        ...
+
+    def release(self, environment: str, seq: int) -> None:
+        """Hide a claim once its change is recorded (the number stays taken)."""
         ...

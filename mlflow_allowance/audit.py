@@ -27,10 +27,14 @@ from mlflow_allowance._schema import PREFIX, TAG_VALUE_LIMIT
 from mlflow_allowance.errors import InputError, shown
 from mlflow_allowance.request import SelectionRequest
 
-__all__ = ["AuditKind", "AuditRecord"]
+__all__ = ["AuditKind", "AuditRecord", "AuditState"]
 
-AuditKind = Literal["allowance", "promotion", "rollback"]
-_KINDS = ("allowance", "promotion", "rollback")
+AuditKind = Literal["allowance", "promotion", "rollback", "repair"]
+_KINDS = ("allowance", "promotion", "rollback", "repair")
+#: ``pending``: written before the change (write-ahead); ``complete``: the change is done;
+#: ``abandoned``: the change was never made (or was undone), found so by ``check --fix`` or the next writer.
+AuditState = Literal["pending", "complete", "abandoned"]
+_STATES = ("pending", "complete", "abandoned")
 
 _KIND = PREFIX + "event"
 _ENV = PREFIX + "environment"
@@ -41,19 +45,25 @@ _USER = PREFIX + "user"
 _TIME = PREFIX + "time"
 _REASON = PREFIX + "reason"
 _DETAILS = PREFIX + "details."
+_SEQ = PREFIX + "seq"
+#: Digits of a stored sequence number: zero-padded, so MLflow's string order of the tag is numeric order.
+SEQ_DIGITS = 12
 _CHUNK = TAG_VALUE_LIMIT - 1000
 #: Tag keys a search for one environment's events filters on.
-EVENT_TAG, ENVIRONMENT_TAG = _KIND, _ENV
+EVENT_TAG, ENVIRONMENT_TAG, SEQ_TAG = _KIND, _ENV, _SEQ
 
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One change to an environment: an allowance set or unset, a promotion or a rollback.
+    """One change to an environment: an allowance set or unset, a promotion, a rollback or a repair.
 
     ``model`` is ``None`` for a workspace-wide allowance; ``old``/``new`` are allowances (canonical text)
     for allowance changes and ``name/version`` for promotions and rollbacks, ``None`` for "nothing".
     ``time`` is milliseconds since the epoch (UTC). ``details`` is frozen JSON (mappings become
-    :class:`FrozenDict`, lists tuples); a promotion's holds the :attr:`request` it replays.
+    :class:`FrozenDict`, lists tuples); a promotion's holds the :attr:`request` it replays. ``seq`` numbers
+    the environment's records 1, 2, 3, ... in the order their changes were made, whatever the clocks of
+    the machines that made them (``None`` on records written before 0.2); ``state`` says whether the
+    change is ``pending`` (recorded before it is made), ``complete`` or ``abandoned``.
     """
 
     kind: AuditKind
@@ -66,10 +76,18 @@ class AuditRecord:
     reason: str = ""
     details: Mapping[str, Any] = field(default_factory=FrozenDict)
     record_id: str | None = None
+    seq: int | None = None
+    state: AuditState = "complete"
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise InputError(f"Invalid audit record kind {shown(self.kind)}: expected one of {_KINDS}")
+        if self.state not in _STATES:
+            raise InputError(f"Invalid audit record state {shown(self.state)}: expected one of {_STATES}")
+        if self.seq is not None and (
+            isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 1
+        ):
+            raise InputError(f"Invalid audit record sequence number {shown(self.seq)}: expected 1 or more")
         if isinstance(self.time, bool) or not isinstance(self.time, int):
             raise TypeError(f"AuditRecord time must be milliseconds since the epoch, not {shown(self.time)}")
         object.__setattr__(self, "details", freeze(dict(self.details)))
@@ -85,9 +103,18 @@ class AuditRecord:
         """``time`` as an aware UTC datetime."""
         return datetime.fromtimestamp(self.time / 1000, tz=UTC)
 
+    @property
+    def done(self) -> bool:
+        """True once the change is complete (so the registry should show it)."""
+        return self.state == "complete"
+
     def with_id(self, record_id: str) -> AuditRecord:
         """A copy carrying the id of the run that stores it."""
         return replace(self, record_id=record_id)
+
+    def with_state(self, state: AuditState) -> AuditRecord:
+        """A copy in another state (the state itself is stored as the run's status)."""
+        return replace(self, state=state)
 
     def to_tags(self) -> dict[str, str]:
         """The record as run tags, each value below the tag limit."""
@@ -101,13 +128,17 @@ class AuditRecord:
             _TIME: str(self.time),
             _REASON: self.reason[:TAG_VALUE_LIMIT],
         }
+        if self.seq is not None:
+            tags[_SEQ] = f"{self.seq:0{SEQ_DIGITS}d}"
         payload = json.dumps(thaw(self.details), sort_keys=True, separators=(",", ":"))
         for index, start in enumerate(range(0, len(payload), _CHUNK)):
             tags[f"{_DETAILS}{index:06d}"] = payload[start : start + _CHUNK]
         return tags
 
     @classmethod
-    def from_tags(cls, tags: Mapping[str, str], *, record_id: str | None = None) -> AuditRecord:
+    def from_tags(
+        cls, tags: Mapping[str, str], *, record_id: str | None = None, state: AuditState = "complete"
+    ) -> AuditRecord:
         """Rebuild a record from the tags :meth:`to_tags` wrote.
 
         Raises :class:`InputError` (never a bare ``KeyError``) when the tags are not such a record, e.g. a
@@ -121,9 +152,13 @@ class AuditRecord:
         try:
             chunks = sorted(key for key in tags if key.startswith(_DETAILS))
             payload = "".join(tags[key] for key in chunks)
-            details = json.loads(payload) if payload else {}
+            try:
+                details = json.loads(payload) if payload else {}
+            except ValueError:
+                details = None
             if not isinstance(details, dict):
-                raise ValueError("its details are not a JSON object")
+                # Details lost (a write cut short, or edited by hand): the record itself still counts.
+                details = {"unreadable_details": True}
             return cls(
                 kind=cast(AuditKind, tags[_KIND]),
                 environment=tags[_ENV],
@@ -135,6 +170,8 @@ class AuditRecord:
                 reason=tags.get(_REASON, ""),
                 details=details,
                 record_id=record_id,
+                seq=int(tags[_SEQ]) if tags.get(_SEQ) else None,
+                state=state,
             )
         except (KeyError, ValueError, TypeError) as exc:
             problem = f"no tag {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -155,6 +192,8 @@ class AuditRecord:
             "time": self.when.isoformat(),
             "reason": self.reason,
             "details": thaw(self.details),
+            "seq": self.seq,
+            "state": self.state,
         }
 
     @classmethod
@@ -172,4 +211,6 @@ class AuditRecord:
             reason=data.get("reason", ""),
             details=data.get("details") or {},
             record_id=data.get("id"),
+            seq=data.get("seq"),
+            state=data.get("state", "complete"),
         )

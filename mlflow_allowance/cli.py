@@ -389,7 +389,14 @@ def check(
         typer.echo(f"ok: {checked} checked, none outside its allowance")
     else:
         rows = [
-            [v.environment, v.model, str(v.version), v.semver or "-", v.allowance.canonical, v.problem]
+            [
+                v.environment,
+                v.model or "*",
+                "-" if v.version is None else str(v.version),
+                v.semver or "-",
+                v.allowance.canonical,
+                v.problem,
+            ]
             for v in report.violations
         ]
         typer.echo(render.table(["ENV", "MODEL", "VERSION", "SEMVER", "ALLOWANCE", "PROBLEM"], rows))

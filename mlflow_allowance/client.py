@@ -6,17 +6,20 @@ outcome back. MLflow is imported only when a client is constructed.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
+import random
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlflow_allowance._environments import validate_environment, validate_model_name
-from mlflow_allowance._schema import VERSION_TAG, allowance_tag, environment_of_allowance_tag
+from mlflow_allowance._schema import LEASE_SECONDS, VERSION_TAG, allowance_tag, environment_of_allowance_tag
 from mlflow_allowance.allowance import VersionAllowance
-from mlflow_allowance.audit import AuditKind, AuditRecord
+from mlflow_allowance.audit import AuditKind, AuditRecord, AuditState
 from mlflow_allowance.errors import (
+    EnvironmentBusyError,
     InputError,
     NoEligibleCandidateError,
     NotFoundError,
@@ -41,7 +44,12 @@ if TYPE_CHECKING:
 
 __all__ = ["AllowanceClient"]
 
-_ALIAS_EVENTS = ("promotion", "rollback")
+_ALIAS_EVENTS = ("promotion", "rollback", "repair")
+#: Overrides :data:`~mlflow_allowance._schema.LEASE_SECONDS` (tests shorten it).
+LEASE_SECONDS_ENV = "MLFLOW_ALLOWANCE_LEASE_SECONDS"
+#: Claims tried past a newest record whose next numbers were claimed and abandoned.
+_MAX_SKIPPED_CLAIMS = 50
+_T = TypeVar("_T")
 
 
 class AllowanceClient:
@@ -139,42 +147,26 @@ class AllowanceClient:
         *,
         model: str | None = None,
         reason: str = "",
+        wait: float = 0.0,
     ) -> AllowanceChange:
         """Set ``environment``'s allowance: workspace-wide, or for one registered ``model`` (an override).
 
         Returns the change; its :meth:`~AllowanceChange.describe` says whether it widened or narrowed the
-        old allowance. Setting the same allowance again writes nothing.
+        old allowance. Setting the same allowance again writes nothing. ``wait`` is how many seconds to
+        wait for another writer of the environment to finish (else :class:`EnvironmentBusyError`).
         """
         env = validate_environment(environment)
         new = VersionAllowance.parse(allowance)
         model = None if model is None else validate_model_name(model)
-        old = self._stored_allowance(env, model)
-        change = AllowanceChange(env, model, old, new, changed=old is None or old.canonical != new.canonical)
-        if change.changed:
-            key = allowance_tag(env)
-            if model is None:
-                self._registry.set_workspace_tag(key, new.canonical)
-            else:
-                self._registry.set_model_tag(model, key, new.canonical)
-            self._audit("allowance", env, model, _text(old), new.canonical, reason or change.describe())
-        return change
+        return self._retrying(wait, lambda: self._change_allowance(env, model, new, reason))
 
     def unset_allowance(
-        self, environment: str, *, model: str | None = None, reason: str = ""
+        self, environment: str, *, model: str | None = None, reason: str = "", wait: float = 0.0
     ) -> AllowanceChange:
         """Remove ``environment``'s workspace-wide allowance, or ``model``'s override of it."""
         env = validate_environment(environment)
         model = None if model is None else validate_model_name(model)
-        old = self._stored_allowance(env, model)
-        change = AllowanceChange(env, model, old, None, changed=old is not None)
-        if change.changed:
-            key = allowance_tag(env)
-            if model is None:
-                self._registry.delete_workspace_tag(key)
-            else:
-                self._registry.delete_model_tag(model, key)
-            self._audit("allowance", env, model, _text(old), None, reason or change.describe())
-        return change
+        return self._retrying(wait, lambda: self._change_allowance(env, model, None, reason))
 
     def get_allowance(self, environment: str, *, model: str | None = None) -> EffectiveAllowance:
         """The allowance ``environment`` applies (to ``model``, if given) and where it comes from."""
@@ -240,29 +232,47 @@ class AllowanceClient:
         dry_run: bool = False,
         stage: str | None = None,
         reason: str = "",
+        wait: float = 0.0,
     ) -> Promotion:
         """Point ``@environment`` at the version :meth:`select` picks, and record it in the audit trail.
 
         Takes what :meth:`select` takes, plus: ``dry_run`` says what would change and writes nothing;
         ``stage`` also mirrors the legacy registry stage (``"Production"`` or ``"Staging"``), archiving its
-        previous holders; ``reason`` goes into the audit record. Only the winner's model holds the alias
-        afterwards. When the winner already holds the alias nothing is written. Raises
+        previous holders; ``reason`` goes into the audit record; ``wait`` is how many seconds to wait for
+        another writer of the environment (else :class:`EnvironmentBusyError`). Only the winner's model
+        holds the alias afterwards. When the winner already holds the alias nothing is written. Raises
         :class:`NoEligibleCandidateError` (alias unchanged) when no candidate is eligible.
+
+        The move is recorded before it is made (a ``pending`` record), then the alias, the other models'
+        aliases and the stage are written, then the record is marked ``complete``: whatever point a crash
+        stops at, the trail names the change, and ``check`` finds and settles it.
         """
         env = validate_environment(environment)
         request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag)
-        return self._promote(env, request, stage=_stage(stage), dry_run=dry_run, reason=reason)
+        stage = _stage(stage)
+        return self._retrying(
+            wait, lambda: self._promote(env, request, stage=stage, dry_run=dry_run, reason=reason)
+        )
 
-    def rollback(self, environment: str, model: str, *, force: bool = False, reason: str = "") -> Promotion:
-        """Point ``@environment`` back at its previous holder, as recorded by the last promotion or rollback.
+    def rollback(
+        self, environment: str, model: str, *, force: bool = False, reason: str = "", wait: float = 0.0
+    ) -> Promotion:
+        """Point ``@environment`` back at its previous holder, as recorded by the last completed move.
 
         Refuses (:class:`RollbackRefusedError`) when there is nothing to go back to or when the previous
-        holder no longer satisfies the current allowance, unless ``force``.
+        holder no longer satisfies the current allowance, unless ``force``. ``wait`` as for :meth:`promote`.
         """
         env = validate_environment(environment)
         name = validate_model_name(model)
+        return self._retrying(wait, lambda: self._rollback(env, name, force=force, reason=reason))
+
+    def _rollback(self, env: str, name: str, *, force: bool, reason: str) -> Promotion:
         self._registry.registered_model(name)  # unknown model: NotFoundError, not "nothing to roll back"
-        last = next((r for r in self.history(env, model=name) if r.kind in _ALIAS_EVENTS), None)
+        newest = self._newest(env)
+        last = next(
+            (r for r in self.history(env, model=name) if r.kind in _ALIAS_EVENTS and r.done and r.new),
+            None,
+        )
         if last is None:
             raise RollbackRefusedError(f"nothing to roll back: no promotion of {name} to {env} is recorded")
         if last.old is None:
@@ -287,7 +297,9 @@ class AllowanceClient:
         stage = last.details.get("stage")
         details = {"models": models, "stage": stage, "undoes": last.record_id, "forced": force}
         text = reason or f"rollback of {last.kind} {last.old} → {last.new}"
-        return self._move_alias("rollback", env, holders, target, stage, False, text, details, None, None)
+        return self._move_alias(
+            "rollback", env, newest, holders, target, _stage(stage), False, text, details, None, None
+        )
 
     def check(
         self,
@@ -295,48 +307,51 @@ class AllowanceClient:
         models: str | Sequence[str] | None = None,
         *,
         fix: bool = False,
+        wait: float = 0.0,
     ) -> CheckReport:
-        """Find environment aliases pointing at versions outside their current effective allowance.
+        """Reconcile the registry with the audit trail and the allowances; optionally repair.
 
-        Checks ``environment`` (else every environment that has an allowance) on ``models`` (else every
-        registered model). A pre-release holder counts as inside when the allowance's range contains it:
-        the pre-release default only governs automatic selection (a ``prereleases=True`` promotion is not a
-        violation). With ``fix``, re-promotes each violated environment with the selection request its
-        last promotion made (the same models, metric, required tags, pre-release choice and stage), else
-        the latest version of the violating model.
+        Checks ``environment`` (else every environment with an allowance or an audit record) on ``models``
+        (else every registered model) and reports a :class:`Violation` for each of: an alias pointing at a
+        version outside its current allowance (a pre-release holder counts as inside when the allowance's
+        range contains it); a change recorded but left ``pending`` longer than the lease; an alias not where
+        the newest completed record put it; two models holding one alias; a holder whose legacy stage is
+        behind the one its promotion mirrored; an allowance tag that is not what the newest allowance record
+        set.
+
+        With ``fix``: pending changes are completed (if the registry already shows them) or marked
+        abandoned; extra holders lose the alias; a drifted alias or allowance is adopted into the trail by a
+        ``repair`` record; a lagging stage is mirrored; then each environment still outside its allowance is
+        re-promoted with the selection request its last promotion made (else the latest version of the
+        violating model). Every repair is itself recorded, and running ``fix`` again changes nothing.
         """
         envs = {validate_environment(environment)} if environment is not None else None
+        scoped = models is not None
         registered = (
             [self._registry.registered_model(n) for n in SelectionRequest(models).models]
             if models is not None
             else self._registry.registered_models()
         )
         workspace = self._registry.workspace_tags()
-        environments = set(_environments(workspace))
-        violations: list[Violation] = []
-        checked = 0
-        for model in registered:
-            ours = environments | set(_environments(model.tags))
-            for env, version in sorted(model.aliases.items()):
-                if (envs is not None and env not in envs) or env not in ours:
-                    continue  # an alias that is not an environment of ours
-                checked += 1
-                allowance = resolve_allowance(env, model.name, workspace, model.tags).allowance
-                semver_text = self._registry.version_semver(model.name, version)
-                semver = _parse_or_none(semver_text)
-                if semver is None:
-                    problem = (
-                        "no valid semantic version"
-                        if semver_text is None
-                        else f"invalid version {semver_text!r}"
-                    )
-                elif not allowance.allows(semver, prereleases=True):
-                    problem = f"{semver} is outside {allowance}"
-                else:
-                    continue
-                violations.append(Violation(env, model.name, version, semver_text, allowance, problem))
-        fixes = tuple(self._fix(v) for v in violations) if fix else ()
-        return CheckReport(tuple(violations), fixes, checked)
+        records = list(self._registry.read_audit(None if envs is None else next(iter(envs))))
+        foreign = self._registry.foreign_audit_runs
+        trail = _by_environment(records)
+        drift = self._reconcile(envs, registered, workspace, trail, scoped=scoped)
+        outside, checked = self._outside_allowance(envs, registered, workspace)
+        violations = (*drift, *outside)
+        if not fix:
+            return CheckReport(violations, (), checked, (), foreign)
+        repairs: list[AuditRecord] = []
+        for violation in drift:
+            repairs.extend(self._retrying(wait, functools.partial(self._repair, violation, trail)))
+        if repairs:
+            registered = [self._registry.registered_model(m.name) for m in registered]
+            workspace = self._registry.workspace_tags()
+            outside, _ = self._outside_allowance(envs, registered, workspace)
+        fixes = tuple(
+            self._retrying(wait, functools.partial(self._fix, v)) for v in _one_per_environment(outside)
+        )
+        return CheckReport(violations, fixes, checked, tuple(repairs), foreign)
 
     def history(
         self, environment: str | None = None, *, model: str | None = None, limit: int | None = None
@@ -391,6 +406,9 @@ class AllowanceClient:
     def _promote(
         self, env: str, request: SelectionRequest, *, stage: str | None, dry_run: bool, reason: str
     ) -> Promotion:
+        # The newest record is read before the registry: a claim on the next number then proves that no
+        # other writer moved anything in between (see docs/guarantees.md).
+        newest = None if dry_run else self._newest(env)
         selection = self._select(env, request)
         winner = selection.winner
         if winner is None:
@@ -410,6 +428,7 @@ class AllowanceClient:
         return self._move_alias(
             "promotion",
             env,
+            newest,
             holders,
             winner.candidate,
             stage,
@@ -424,6 +443,7 @@ class AllowanceClient:
         self,
         kind: AuditKind,
         env: str,
+        newest: AuditRecord | None,
         holders: Sequence[Candidate],
         new: Candidate,
         stage: str | None,
@@ -433,50 +453,509 @@ class AllowanceClient:
         selection: Selection | None,
         request: SelectionRequest | None,
     ) -> Promotion:
-        old = holders[0].key if holders else None
+        old = next((h.key for h in holders if h.name == new.name), holders[0].key if holders else None)
         others = [h for h in holders if h.name != new.name]
         needs_alias = env not in new.aliases or bool(others)
         needs_stage = stage is not None and new.stage != stage
         if dry_run or not (needs_alias or needs_stage):
             return Promotion(env, old, new.key, False, dry_run, stage, selection, None, request)
-        self._registry.set_alias(new.name, env, new.version)
-        for other in others:
-            self._registry.delete_alias(other.name, env)
-        if stage is not None and needs_stage:
-            self._registry.transition_stage(new.name, new.version, stage)
-        record = self._audit(kind, env, new.name, old, new.key, reason, details)
+        details = {**details, "losers": [h.name for h in others]}
+
+        def write() -> None:
+            self._registry.set_alias(new.name, env, new.version)
+            for other in others:
+                self._registry.delete_alias(other.name, env)
+            if stage is not None and needs_stage:
+                self._registry.transition_stage(new.name, new.version, stage)
+
+        record = self._write_ahead(kind, env, newest, new.name, old, new.key, reason, details, write)
         return Promotion(env, old, new.key, True, False, stage, selection, record, request)
+
+    def _change_allowance(
+        self, env: str, model: str | None, new: VersionAllowance | None, reason: str
+    ) -> AllowanceChange:
+        newest = self._newest(env)
+        old = self._stored_allowance(env, model)
+        changed = (old is None) != (new is None) or (
+            old is not None and new is not None and old.canonical != new.canonical
+        )
+        change = AllowanceChange(env, model, old, new, changed=changed)
+        if not changed:
+            return change
+        key = allowance_tag(env)
+
+        def write() -> None:
+            if new is not None and model is None:
+                self._registry.set_workspace_tag(key, new.canonical)
+            elif new is not None and model is not None:
+                self._registry.set_model_tag(model, key, new.canonical)
+            elif model is None:
+                self._registry.delete_workspace_tag(key)
+            else:
+                self._registry.delete_model_tag(model, key)
+
+        text = reason or change.describe()
+        self._write_ahead("allowance", env, newest, model, _text(old), _text(new), text, {}, write)
+        return change
+
+    # The write-ahead protocol -------------------------------------------------------------------------------
+
+    def _write_ahead(
+        self,
+        kind: AuditKind,
+        env: str,
+        newest: AuditRecord | None,
+        model: str | None,
+        old: str | None,
+        new: str | None,
+        reason: str,
+        details: Mapping[str, Any],
+        write: Callable[[], None],
+    ) -> AuditRecord:
+        """Claim the environment's next change number, record the change as pending, make it, mark it done.
+
+        A crash at any point leaves either nothing (before the record), or a pending record that names the
+        change, which the next writer of the environment or ``check --fix`` settles.
+        """
+        seq = self._claim(env, newest)
+        claimed = time.monotonic()
+        try:
+            record = AuditRecord(
+                kind,
+                env,
+                model,
+                old,
+                new,
+                current_user(),
+                _now_ms(),
+                reason,
+                details,
+                seq=seq,
+                state="pending",
+            )
+            pending = self._registry.write_audit(record)
+            if time.monotonic() - claimed > _lease_seconds() / 2:
+                # Fencing: past half the lease another writer may take over; let the next one settle it.
+                raise EnvironmentBusyError(
+                    f"the lease on {env} ran out before the change was made; nothing was changed, and "
+                    f"record {seq} stays pending until the next writer or `check --fix` settles it"
+                )
+            try:
+                write()
+            except BaseException:
+                self._settle_quietly(pending)
+                raise
+            return self._registry.finish_audit(pending, "complete")
+        finally:
+            self._release_quietly(env, seq)
+
+    def _newest(self, env: str) -> AuditRecord | None:
+        """The environment's newest record; a stale pending one is settled first, a fresh one means busy."""
+        newest = self._registry.newest_audit(env)
+        if newest is None or newest.state != "pending":
+            return newest
+        age = (_now_ms() - newest.time) / 1000
+        if age < _lease_seconds():
+            raise EnvironmentBusyError(
+                f"{env} is being changed by {newest.user} ({newest.kind} {newest.old or '-'} → "
+                f"{newest.new or '-'}, {age:.0f} s ago); retry, or wait with --wait SECONDS"
+            )
+        return self._settle(newest)
+
+    def _claim(self, env: str, newest: AuditRecord | None) -> int:
+        """Claim the number after ``newest``'s (skipping claims abandoned before their record was written)."""
+        seq = (newest.seq or 0) + 1 if newest is not None else 1
+        for _ in range(_MAX_SKIPPED_CLAIMS):
+            if self._registry.claim(env, seq):
+                return seq
+            claimed_at = self._registry.claimed_at(env, seq)
+            if claimed_at is not None and (_now_ms() - claimed_at) / 1000 < _lease_seconds():
+                raise EnvironmentBusyError(
+                    f"{env} is being changed by another writer (change {seq} was claimed "
+                    f"{(_now_ms() - claimed_at) / 1000:.0f} s ago); retry, or wait with --wait SECONDS"
+                )
+            later = self._registry.newest_audit(env)
+            if later is not None and (later.seq or 0) >= seq:
+                raise EnvironmentBusyError(f"{env} changed while this change was prepared; retry")
+            seq += 1
+        raise EnvironmentBusyError(f"{env}: {_MAX_SKIPPED_CLAIMS} change numbers claimed and never recorded")
+
+    def _settle(self, record: AuditRecord) -> AuditRecord:
+        """Finish a pending record: ``complete`` when the registry shows its change (finishing the steps
+        after the alias), ``abandoned`` when it does not."""
+        env = record.environment
+        if record.kind == "allowance":
+            stored = self._stored_allowance(env, record.model)
+            state: AuditState = "complete" if _text(stored) == record.new else "abandoned"
+            return self._registry.finish_audit(record, state)
+        if record.new is None:
+            return self._registry.finish_audit(record, "abandoned")
+        name, version = _split_key(record.new)
+        try:
+            holder = self._registry.registered_model(name).aliases.get(env)
+        except NotFoundError:
+            holder = None
+        if holder != version:
+            return self._registry.finish_audit(record, "abandoned")
+        for loser in _strings(record.details.get("losers")):
+            with _ignored(NotFoundError):
+                if env in self._registry.registered_model(loser).aliases:
+                    self._registry.delete_alias(loser, env)
+        stage = record.details.get("stage")
+        if isinstance(stage, str):
+            current = next((c.stage for c in self._registry.candidates([name]) if c.version == version), None)
+            if current != stage:
+                self._registry.transition_stage(name, version, stage)
+        return self._registry.finish_audit(record, "complete")
+
+    def _settle_quietly(self, record: AuditRecord) -> None:
+        """Settle right after a failed write, if the registry can still be reached; else leave it pending."""
+        with _ignored(Exception):
+            self._settle(record)
+
+    def _release_quietly(self, env: str, seq: int) -> None:
+        with _ignored(Exception):  # an unreleased claim only shows as an extra (deleted-able) experiment
+            self._registry.release(env, seq)
+
+    def _retrying(self, wait: float, attempt: Callable[[], _T]) -> _T:
+        """``attempt()``, again after a pause while another writer holds the environment, up to ``wait`` s."""
+        if isinstance(wait, bool) or not isinstance(wait, int | float) or wait < 0:
+            raise InputError(f"Invalid wait {shown(wait)}: expected seconds, 0 or more")
+        deadline = time.monotonic() + wait
+        pause = 0.1
+        while True:
+            try:
+                return attempt()
+            except EnvironmentBusyError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                time.sleep(min(left, pause * (0.5 + random.random())))
+                pause = min(pause * 2, 2.0)
+
+    # Reconciliation -----------------------------------------------------------------------------------------
+
+    def _outside_allowance(
+        self, envs: set[str] | None, registered: Sequence[RegisteredModel], workspace: Mapping[str, str]
+    ) -> tuple[list[Violation], int]:
+        environments = set(_environments(workspace))
+        violations: list[Violation] = []
+        checked = 0
+        for model in registered:
+            ours = environments | set(_environments(model.tags))
+            for env, version in sorted(model.aliases.items()):
+                if (envs is not None and env not in envs) or env not in ours:
+                    continue  # an alias that is not an environment of ours
+                checked += 1
+                allowance = resolve_allowance(env, model.name, workspace, model.tags).allowance
+                semver_text = self._registry.version_semver(model.name, version)
+                semver = _parse_or_none(semver_text)
+                if semver is None:
+                    problem = (
+                        "no valid semantic version"
+                        if semver_text is None
+                        else f"invalid version {semver_text!r}"
+                    )
+                elif not allowance.allows(semver, prereleases=True):
+                    problem = f"{semver} is outside {allowance}"
+                else:
+                    continue
+                violations.append(Violation(env, model.name, version, semver_text, allowance, problem))
+        return violations, checked
+
+    def _reconcile(
+        self,
+        envs: set[str] | None,
+        registered: Sequence[RegisteredModel],
+        workspace: Mapping[str, str],
+        trail: Mapping[str, list[AuditRecord]],
+        *,
+        scoped: bool,
+    ) -> list[Violation]:
+        """Where the registry and the trail disagree, environment by environment."""
+        found: list[Violation] = []
+        models = {m.name: m for m in registered}
+        for env, records in sorted(trail.items()):
+            if envs is not None and env not in envs:
+                continue
+            allowance = resolve_allowance(env, None, workspace).allowance
+            for record in records:
+                if record.state == "pending" and (_now_ms() - record.time) / 1000 >= _lease_seconds():
+                    if scoped and record.model not in models:
+                        continue
+                    found.append(
+                        Violation(
+                            env,
+                            record.model,
+                            None,
+                            None,
+                            allowance,
+                            f"{record.kind} {record.old or '-'} → {record.new or '-'} (record {record.seq}) "
+                            f"was left unfinished by {record.user}",
+                            "pending",
+                            record.record_id,
+                        )
+                    )
+            holders = sorted((m.name, m.aliases[env]) for m in registered if env in m.aliases)
+            last = next((r for r in records if r.kind in _ALIAS_EVENTS and r.done), None)
+            expected = _split_key(last.new) if last is not None and last.new else None
+            if len(holders) > 1:
+                found.append(
+                    Violation(
+                        env,
+                        expected[0] if expected else holders[0][0],
+                        None,
+                        None,
+                        allowance,
+                        "@{} is held by {} models: {}".format(
+                            env, len(holders), ", ".join(f"{n}/{v}" for n, v in holders)
+                        ),
+                        "two-holders",
+                        None if last is None else last.record_id,
+                    )
+                )
+            elif last is not None and expected is not None:
+                if scoped and expected[0] not in models and not holders:
+                    pass  # the recorded holder is a model outside the scope asked for
+                elif not holders or holders[0] != expected:
+                    actual = f"{holders[0][0]}/{holders[0][1]}" if holders else "no model"
+                    found.append(
+                        Violation(
+                            env,
+                            holders[0][0] if holders else expected[0],
+                            holders[0][1] if holders else None,
+                            None,
+                            allowance,
+                            f"@{env} is on {actual} but the trail's newest move (record {last.seq}) put it "
+                            f"on {last.new}",
+                            "alias-drift",
+                            last.record_id,
+                        )
+                    )
+                elif isinstance(last.details.get("stage"), str):
+                    stage = last.details["stage"]
+                    name, version = expected
+                    current = next(
+                        (c.stage for c in self._registry.candidates([name]) if c.version == version), None
+                    )
+                    if current != stage:
+                        found.append(
+                            Violation(
+                                env,
+                                name,
+                                version,
+                                None,
+                                allowance,
+                                f"{name}/{version} is in stage {current} but its move mirrored {stage}",
+                                "stage-behind",
+                                last.record_id,
+                            )
+                        )
+            found.extend(self._allowance_drift(env, records, workspace, models, scoped=scoped))
+        return found
+
+    def _allowance_drift(
+        self,
+        env: str,
+        records: Sequence[AuditRecord],
+        workspace: Mapping[str, str],
+        models: Mapping[str, RegisteredModel],
+        *,
+        scoped: bool,
+    ) -> list[Violation]:
+        found = []
+        scopes = {r.model for r in records if r.kind == "allowance"}
+        for scope in sorted(scopes, key=lambda m: m or ""):
+            if scope is not None and scope not in models:
+                if scoped:
+                    continue
+                try:
+                    models = {**models, scope: self._registry.registered_model(scope)}
+                except NotFoundError:
+                    continue  # the model was deleted, and its override with it
+            if scope is None and scoped:
+                continue
+            last = next((r for r in records if r.kind == "allowance" and r.model == scope and r.done), None)
+            if last is None:
+                continue
+            tags = workspace if scope is None else models[scope].tags
+            stored = tags.get(allowance_tag(env))
+            stored_text = None if stored is None else _canonical_or_raw(stored)
+            if stored_text != last.new:
+                where = f"{scope}'s override" if scope else "the workspace default"
+                found.append(
+                    Violation(
+                        env,
+                        scope,
+                        None,
+                        None,
+                        resolve_allowance(env, None, workspace).allowance,
+                        f"{where} is {stored_text or 'unset'} but the trail's newest allowance record "
+                        f"(record {last.seq}) set {last.new or 'unset'}",
+                        "allowance-drift",
+                        last.record_id,
+                    )
+                )
+        return found
+
+    def _repair(self, violation: Violation, trail: Mapping[str, list[AuditRecord]]) -> list[AuditRecord]:
+        """Settle or repair what one reconciliation violation found; return the records written."""
+        env = violation.environment
+        records = trail.get(env, [])
+        concerned = next((r for r in records if r.record_id == violation.record_id), None)
+        if violation.kind == "pending" and concerned is not None:
+            current = self._registry.newest_audit(env)
+            if current is not None and current.record_id == concerned.record_id and not current.done:
+                return [self._settle(concerned)]
+            return []  # settled meanwhile (by the next writer)
+        newest = self._newest(env)
+        if violation.kind == "two-holders":
+            holders = [
+                c for c in self._registry.candidates([m.name for m in self._holders(env)]) if env in c.aliases
+            ]
+            if len(holders) < 2:
+                return []
+            keep_name = violation.model
+            keep = next((h for h in holders if h.name == keep_name), holders[0])
+            others = [h for h in holders if h is not keep]
+            reason = f"check --fix: {violation.problem}; kept {keep.key}"
+            details = {"models": [h.name for h in holders], "stage": None, "losers": [h.name for h in others]}
+
+            def drop() -> None:
+                for other in others:
+                    self._registry.delete_alias(other.name, env)
+
+            old = others[0].key
+            return [self._write_ahead("repair", env, newest, keep.name, old, keep.key, reason, details, drop)]
+        if violation.kind == "alias-drift" and concerned is not None:
+            held = self._holders(env)
+            new = f"{held[0].name}/{held[0].aliases[env]}" if len(held) == 1 else None
+            if new == concerned.new:
+                return []
+            reason = f"check --fix: adopted {new or 'no holder'}; {violation.problem}"
+            adopted: dict[str, Any] = {"models": [m.name for m in held], "stage": None, "adopted": True}
+            model = held[0].name if held else violation.model
+            return [
+                self._write_ahead(
+                    "repair", env, newest, model, concerned.new, new, reason, adopted, lambda: None
+                )
+            ]
+        if violation.kind == "stage-behind" and concerned is not None and violation.model is not None:
+            stage = concerned.details.get("stage")
+            if not isinstance(stage, str) or violation.version is None:
+                return []
+            name, version = violation.model, violation.version
+            reason = f"check --fix: {violation.problem}"
+            mirrored: dict[str, Any] = {"models": [name], "stage": stage}
+            key = f"{name}/{version}"
+
+            def mirror() -> None:
+                self._registry.transition_stage(name, version, stage)
+
+            return [self._write_ahead("repair", env, newest, name, key, key, reason, mirrored, mirror)]
+        if violation.kind == "allowance-drift" and concerned is not None:
+            stored = self._stored_allowance(env, violation.model)
+            if _text(stored) == concerned.new:
+                return []
+            reason = f"check --fix: adopted the allowance set outside mlflow-allowance; {violation.problem}"
+            return [
+                self._write_ahead(
+                    "allowance",
+                    env,
+                    newest,
+                    violation.model,
+                    concerned.new,
+                    _text(stored),
+                    reason,
+                    {},
+                    lambda: None,
+                )
+            ]
+        return []
+
+    def _holders(self, env: str) -> list[RegisteredModel]:
+        return [m for m in self._registry.registered_models() if env in m.aliases]
 
     def _fix(self, violation: Violation) -> Promotion:
         """Re-promote a violated environment with the request its last promotion made."""
         last = next(
-            (r for r in self.history(violation.environment, model=violation.model) if r.kind == "promotion"),
+            (
+                r
+                for r in self.history(violation.environment, model=violation.model)
+                if r.kind == "promotion" and r.done
+            ),
             None,
         )
+        assert violation.model is not None
         request = _replayed_request(last) or SelectionRequest(violation.model)
         stage = last.details.get("stage") if last is not None else None
         return self._promote(
             violation.environment,
             request,
-            stage=_stage(stage),
+            stage=_stage(stage) if isinstance(stage, str) else None,
             dry_run=False,
             reason=f"check --fix: {violation.problem}",
         )
 
-    def _audit(
-        self,
-        kind: AuditKind,
-        env: str,
-        model: str | None,
-        old: str | None,
-        new: str | None,
-        reason: str,
-        details: Mapping[str, Any] | None = None,
-    ) -> AuditRecord:
-        record = AuditRecord(
-            kind, env, model, old, new, current_user(), int(time.time() * 1000), reason, details or {}
-        )
-        return self._registry.write_audit(record)
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _lease_seconds() -> float:
+    """How long a claim or a pending record counts as held: ``MLFLOW_ALLOWANCE_LEASE_SECONDS``, else 120."""
+    text = os.environ.get(LEASE_SECONDS_ENV)
+    try:
+        return float(text) if text else float(LEASE_SECONDS)
+    except ValueError:
+        raise InputError(f"Invalid {LEASE_SECONDS_ENV}={shown(text)}: expected seconds, e.g. 120") from None
+
+
+class _ignored:
+    """``contextlib.suppress``, typed for the one use here: best-effort clean-up."""
+
+    def __init__(self, *errors: type[BaseException]) -> None:
+        self._errors = errors
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
+        return kind is not None and issubclass(kind, self._errors)
+
+
+def _by_environment(records: Iterable[AuditRecord]) -> dict[str, list[AuditRecord]]:
+    """Records grouped by environment, each group newest first (by sequence number, then time)."""
+    grouped: dict[str, list[AuditRecord]] = {}
+    for record in records:
+        grouped.setdefault(record.environment, []).append(record)
+    for group in grouped.values():
+        group.sort(key=lambda r: (r.seq or 0, r.time), reverse=True)
+    return grouped
+
+
+def _one_per_environment(violations: Iterable[Violation]) -> list[Violation]:
+    """The first violation of each environment: one re-promotion fixes the environment's alias."""
+    seen: set[str] = set()
+    first = []
+    for violation in violations:
+        if violation.environment not in seen:
+            seen.add(violation.environment)
+            first.append(violation)
+    return first
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, tuple | list):
+        return tuple(item for item in value if isinstance(item, str))
+    return ()
+
+
+def _canonical_or_raw(text: str) -> str:
+    try:
+        return VersionAllowance.parse(text).canonical
+    except InputError:
+        return text
 
 
 def current_user() -> str:

@@ -86,3 +86,13 @@ class RollbackRefusedError(AllowanceError):
     """A rollback target is missing or violates the current allowance (use ``force`` to override)."""
 
     exit_code = 1
+
+
+class EnvironmentBusyError(AllowanceError):
+    """Another writer is changing the environment right now (its lease is held); nothing was written.
+
+    Retry, or pass ``wait=SECONDS`` (``--wait SECONDS``) to wait for the lease. Exit code 3, so a script can
+    tell "busy, try again" from a failure.
+    """
+
+    exit_code = 3

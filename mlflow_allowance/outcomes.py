@@ -15,7 +15,7 @@ workspace default, else ``*``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
 from mlflow_allowance._schema import allowance_tag
@@ -33,6 +33,7 @@ __all__ = [
     "ModelVersionInfo",
     "Promotion",
     "Violation",
+    "ViolationKind",
     "resolve_allowance",
 ]
 
@@ -212,6 +213,16 @@ class Promotion:
     record: AuditRecord | None = None
     request: SelectionRequest | None = None
 
+    def __post_init__(self) -> None:
+        selection = self.selection
+        if selection is not None and selection.environment != self.environment:
+            if selection.environment is not None:
+                raise ValueError(
+                    f"Promotion of {self.environment!r} cannot carry a selection made for "
+                    f"{selection.environment!r}"
+                )
+            object.__setattr__(self, "selection", replace(selection, environment=self.environment))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the selection's fields plus ``environment``, ``old``, ``new``, ``changed``,
         ``record`` and ``request``."""
@@ -248,56 +259,93 @@ class Promotion:
         )
 
 
+ViolationKind = Literal[
+    "outside-allowance", "pending", "alias-drift", "two-holders", "stage-behind", "allowance-drift"
+]
+_VIOLATION_KINDS = (
+    "outside-allowance",
+    "pending",
+    "alias-drift",
+    "two-holders",
+    "stage-behind",
+    "allowance-drift",
+)
+
+
 @dataclass(frozen=True)
 class Violation:
-    """An environment alias that points at a version its current allowance does not allow."""
+    """Something ``check`` found wrong in one environment, and why (``problem``).
+
+    ``kind`` says what: ``outside-allowance`` (the alias points at a version the allowance does not
+    allow), ``pending`` (a change recorded but left unfinished longer than the lease), ``alias-drift`` (the
+    alias is not where the newest completed record put it), ``two-holders`` (two models hold the alias),
+    ``stage-behind`` (the holder's legacy stage is not the one its promotion mirrored) or
+    ``allowance-drift`` (the allowance tag is not what the newest allowance record set). ``version`` and
+    ``semver`` are the holder's (``None`` for allowance drift); ``record_id`` the record concerned.
+    """
 
     environment: str
-    model: str
-    version: int
+    model: str | None
+    version: int | None
     semver: str | None
     allowance: VersionAllowance
     problem: str
+    kind: ViolationKind = "outside-allowance"
+    record_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _VIOLATION_KINDS:
+            raise ValueError(f"Invalid violation kind {self.kind!r}: expected one of {_VIOLATION_KINDS}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
             "environment": self.environment,
             "model": self.model,
-            "version": str(self.version),
+            "version": None if self.version is None else str(self.version),
             "semver": self.semver,
             "allowance": self.allowance.canonical,
             "problem": self.problem,
+            "kind": self.kind,
+            "record_id": self.record_id,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Violation:
         """The record :meth:`to_dict` described."""
+        version = data.get("version")
         return cls(
             data["environment"],
-            data["model"],
-            int(data["version"]),
+            data.get("model"),
+            None if version is None else int(version),
             data.get("semver"),
             VersionAllowance.parse(data["allowance"]),
             data["problem"],
+            data.get("kind", "outside-allowance"),
+            data.get("record_id"),
         )
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Every violation found, and the promotions made to fix them when asked."""
+    """Every violation found; with ``fix``, the promotions made (``fixes``) and the records that settled or
+    repaired the trail (``repairs``). ``foreign_records`` counts runs in the audit experiment that are not
+    records (logged there by hand, or damaged); they are ignored."""
 
     violations: tuple[Violation, ...] = ()
     fixes: tuple[Promotion, ...] = ()
     checked: int = 0
+    repairs: tuple[AuditRecord, ...] = ()
+    foreign_records: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "violations", tuple(self.violations))
         object.__setattr__(self, "fixes", tuple(self.fixes))
+        object.__setattr__(self, "repairs", tuple(self.repairs))
 
     @property
     def ok(self) -> bool:
-        """True when no alias violated its allowance (before any fix)."""
+        """True when nothing was wrong (before any fix)."""
         return not self.violations
 
     def to_dict(self) -> dict[str, Any]:
@@ -307,6 +355,8 @@ class CheckReport:
             "checked": self.checked,
             "violations": [v.to_dict() for v in self.violations],
             "fixes": [f.to_dict() for f in self.fixes],
+            "repairs": [r.to_dict() for r in self.repairs],
+            "foreign_records": self.foreign_records,
         }
 
     @classmethod
@@ -316,4 +366,6 @@ class CheckReport:
             tuple(Violation.from_dict(v) for v in data.get("violations") or ()),
             tuple(Promotion.from_dict(f) for f in data.get("fixes") or ()),
             int(data.get("checked", 0)),
+            tuple(AuditRecord.from_dict(r) for r in data.get("repairs") or ()),
+            int(data.get("foreign_records", 0)),
         )

@@ -21,8 +21,7 @@ from mlflow_allowance._environments import validate_model_name
 from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.errors import InputError, shown
-from mlflow_allowance.selection import SelectionPolicy, _metric_name
-from mlflow_allowance.selection import required_tags as required_tags_of
+from mlflow_allowance.selection import SelectionPolicy, _metric_name, _required_tags
 
 __all__ = ["SelectionRequest"]
 
@@ -66,7 +65,7 @@ class SelectionRequest:
         if not isinstance(maximize, bool):
             raise TypeError(f"maximize must be True or False, not {shown(maximize)}")
         set_(self, "maximize", maximize)
-        set_(self, "required_tags", required_tags_of(required_tags))
+        set_(self, "required_tags", _required_tags(required_tags))
         if prereleases is not None and not isinstance(prereleases, bool):
             raise TypeError(f"prereleases must be True, False or None, not {shown(prereleases)}")
         set_(self, "prereleases", prereleases)

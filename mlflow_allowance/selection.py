@@ -141,31 +141,36 @@ class SelectionPolicy:
     prereleases: bool | None = None
     model_allowances: Mapping[str, VersionAllowance] = field(default_factory=FrozenDict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "allowance", _allowance(self.allowance, "allowance"))
-        object.__setattr__(self, "metric", _metric_name(self.metric))
-        if not isinstance(self.maximize, bool):
-            raise TypeError(f"SelectionPolicy maximize must be True or False, not {shown(self.maximize)}")
-        if self.prereleases is not None and not isinstance(self.prereleases, bool):
+    def __init__(
+        self,
+        allowance: VersionAllowance | str = "*",
+        metric: str | None = None,
+        maximize: bool = True,
+        required_tags: Mapping[str, str] | None = None,
+        prereleases: bool | None = None,
+        model_allowances: Mapping[str, VersionAllowance | str] | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "allowance", _allowance(allowance, "allowance"))
+        set_(self, "metric", _metric_name(metric))
+        if not isinstance(maximize, bool):
+            raise TypeError(f"SelectionPolicy maximize must be True or False, not {shown(maximize)}")
+        set_(self, "maximize", maximize)
+        set_(self, "required_tags", _required_tags(required_tags))
+        if prereleases is not None and not isinstance(prereleases, bool):
             raise TypeError(
-                f"SelectionPolicy prereleases must be True, False or None, not {shown(self.prereleases)}"
+                f"SelectionPolicy prereleases must be True, False or None, not {shown(prereleases)}"
             )
-        object.__setattr__(self, "required_tags", required_tags(self.required_tags))
-        if not isinstance(self.model_allowances, Mapping):
+        set_(self, "prereleases", prereleases)
+        if model_allowances is None:
+            model_allowances = {}
+        if not isinstance(model_allowances, Mapping):
             raise TypeError(
                 f"SelectionPolicy model_allowances must map model names to allowances, "
-                f"not {type(self.model_allowances).__name__}"
+                f"not {type(model_allowances).__name__}"
             )
-        object.__setattr__(
-            self,
-            "model_allowances",
-            FrozenDict(
-                {
-                    str(name): _allowance(value, f"allowance of {name!r}")
-                    for name, value in self.model_allowances.items()
-                }
-            ),
-        )
+        per_model = {str(k): _allowance(v, f"allowance of {k!r}") for k, v in model_allowances.items()}
+        set_(self, "model_allowances", FrozenDict(per_model))
 
     def allowance_for(self, model: str) -> VersionAllowance:
         """The allowance that applies to candidates of registered model ``model``."""
@@ -210,9 +215,9 @@ class SelectionPolicy:
             allowance=VersionAllowance.parse(data.get("allowance", "*")),
             metric=data.get("metric"),
             maximize=data.get("maximize", True),
-            required_tags=data.get("required_tags") or {},
+            required_tags=data.get("required_tags") or None,
             prereleases=data.get("prereleases"),
-            model_allowances=data.get("model_allowances") or {},
+            model_allowances=data.get("model_allowances") or None,
         )
 
 
@@ -350,7 +355,7 @@ def rank_candidates(
     return Selection(policy, (*ranked, *rejected), environment)
 
 
-def required_tags(tags: Mapping[str, str] | None) -> FrozenDict[str, str]:
+def _required_tags(tags: Mapping[str, str] | None) -> FrozenDict[str, str]:
     """``tags`` checked to be a mapping of non-empty string keys to string values, frozen."""
     if tags is None:
         return FrozenDict()

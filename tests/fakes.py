@@ -11,8 +11,8 @@ the same errors with the same messages. It imports no MLflow.
 >>> client = AllowanceClient(registry=fake)
 >>> client.promote("prod", "AImodel", metric="F1").new
 'AImodel/1'
->>> fake.writes, fake.aliases("AImodel")
-(['set_alias', 'write_audit'], {'prod': 1})
+>>> fake.aliases("AImodel")
+{'prod': 1}
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ import copy
 import itertools
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlflow_allowance import AuditRecord, Candidate, InputError, NotFoundError, RegisteredModel, RegistryError
-from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG
-from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG
+from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG, lease_experiment
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditState
 
-__all__ = ["WRITES", "Call", "InMemoryRegistry"]
+__all__ = ["WRITES", "Call", "InMemoryRegistry", "Store"]
 
 #: The protocol methods that change state; the rest only read.
 WRITES = frozenset(
@@ -44,16 +44,27 @@ WRITES = frozenset(
         "set_workspace_tag",
         "delete_workspace_tag",
         "write_audit",
+        "finish_audit",
+        "claim",
+        "release",
     }
 )
 #: What MLflow stores as the stage of a version that never had one (a string, not ``None``).
 NO_STAGE = "None"
 _STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
 _ACTIVE_STAGES = ("Staging", "Production")
-_AUDIT_EXPERIMENT_ID = "1"
+_STATUS_OF: dict[AuditState, str] = {"pending": "RUNNING", "complete": "FINISHED", "abandoned": "FAILED"}
+_STATE_OF: dict[str, AuditState] = {"RUNNING": "pending", "SCHEDULED": "pending", "FINISHED": "complete"}
 _AUDIT_NOTE = {"mlflow.note.content": "Allowances and audit trail of mlflow-allowance."}
-#: Start of the fake's clock (milliseconds since the epoch); each change advances it by one.
+#: Start of the logical clock that stamps versions (milliseconds since the epoch); each change ticks it.
 EPOCH_MS = 1_700_000_000_000
+#: Runs one ``newest_audit`` request returns (``Registry`` asks for one page of this many).
+NEWEST_PAGE = 10
+
+
+def wall_clock_ms() -> int:
+    """Now, in milliseconds since the epoch (how the client stamps its records)."""
+    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,47 @@ class _AuditRun:
     run_id: str
     start_time: int
     tags: dict[str, str]
+    status: str
+
+
+@dataclass
+class _Experiment:
+    experiment_id: str
+    created_at: int
+    deleted: bool = False
+
+
+class Store:
+    """What a tracking server and registry hold; several :class:`InMemoryRegistry` clients can share one."""
+
+    def __init__(self, clock: Callable[[], int] = wall_clock_ms) -> None:
+        self.clock = clock
+        self.models: dict[str, _Model] = {}
+        self.runs: dict[str, _Run] = {}
+        self.audit_experiment: _Experiment | None = None
+        self.workspace: dict[str, str] = {}  # the audit experiment's tags
+        self.audit: list[_AuditRun] = []
+        self.leases: dict[str, _Experiment] = {}  # by experiment name
+        self.ticks = itertools.count(EPOCH_MS)
+        self.run_ids = itertools.count(1)
+        self.experiment_ids = itertools.count(1)
+
+    def experiment(self) -> _Experiment:
+        return _Experiment(str(next(self.experiment_ids)), self.clock())
+
+    def state(self) -> dict[str, Any]:
+        return copy.deepcopy(
+            {
+                "models": {
+                    name: (model.tags, model.aliases, {n: vars(v) for n, v in model.versions.items()})
+                    for name, model in self.models.items()
+                },
+                "runs": {run_id: vars(run) for run_id, run in self.runs.items()},
+                "workspace": None if self.audit_experiment is None else self.workspace,
+                "audit": [vars(run) for run in self.audit],
+                "leases": {name: vars(lease) for name, lease in self.leases.items()},
+            }
+        )
 
 
 class InMemoryRegistry:
@@ -104,33 +156,45 @@ class InMemoryRegistry:
     ``"None"`` until transitioned, and a transition archives the versions that held the stage;
     ``candidates`` lists versions most recently updated first (MLflow's order) and fills metrics only when
     a metric or a version run tag is asked for; the audit experiment exists only once something was
-    written to it (its tags, the workspace defaults, then include MLflow's note); ``read_audit`` yields
-    newest first and skips runs that are not (or no longer) audit records.
+    written to it (its tags, the workspace defaults, then include MLflow's note). Audit records are runs
+    whose status is their state (``RUNNING`` pending, ``FINISHED`` complete, else abandoned);
+    ``read_audit`` yields them newest first (within one environment by sequence number, records without
+    one last) and skips, counting them, runs that are not records. Claims are lease experiments: a
+    released one is deleted, and its name stays taken.
 
-    Audit ids are increasing 32-digit hex strings, like run ids. Records written in the same millisecond
+    Audit ids are increasing 32-digit hex strings, like run ids. Records started in the same millisecond
     come back latest-written first; MLflow breaks such ties on its random run ids instead.
 
     ``calls`` counts each protocol call (``candidates`` counts a ``registered_model`` for every model it
     had to look up itself, as ``Registry`` makes that request); ``log`` keeps them in order, and
     :attr:`writes` names the writing ones. :meth:`reset_calls` forgets them after arranging a test.
+    :meth:`another_client` gives a second client of the same store, e.g. a concurrent writer; ``clock``
+    (milliseconds since the epoch) stamps claims and runs logged with :meth:`add_audit_run`.
     """
 
-    def __init__(self, tracking_uri: str = "memory://fake") -> None:
+    def __init__(
+        self,
+        tracking_uri: str = "memory://fake",
+        *,
+        clock: Callable[[], int] = wall_clock_ms,
+        store: Store | None = None,
+    ) -> None:
         self._tracking_uri = tracking_uri
+        self.store = Store(clock) if store is None else store
         self.calls: Counter[str] = Counter()
         self.log: list[Call] = []
-        self._models: dict[str, _Model] = {}
-        self._runs: dict[str, _Run] = {}
-        self._workspace: dict[str, str] | None = None  # None: the audit experiment does not exist
-        self._audit: list[_AuditRun] = []
-        self._clock = itertools.count(EPOCH_MS)
-        self._run_ids = itertools.count(1)
+        self._foreign_audit_runs = 0
+        self._claims: dict[tuple[str, int], str] = {}
 
     # Arranging and inspecting state (not part of the protocol, not counted) ----------------------------
 
+    def another_client(self) -> InMemoryRegistry:
+        """A second client of the same store (its own calls, claims and skipped-run count)."""
+        return InMemoryRegistry(self._tracking_uri, store=self.store)
+
     def add_model(self, name: str, *, tags: Mapping[str, str] | None = None) -> None:
         """Create the registered model ``name`` (no versions), or add ``tags`` to it if it exists."""
-        self._models.setdefault(name, _Model(name)).tags.update(tags or {})
+        self.store.models.setdefault(name, _Model(name)).tags.update(tags or {})
 
     def add_version(
         self,
@@ -158,19 +222,22 @@ class InMemoryRegistry:
         self, *, metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None
     ) -> str:
         """Log a training run with ``metrics`` and ``tags``; return its id, for ``runs:/ID/model`` URIs."""
-        run_id = f"run{next(self._run_ids):029x}"
-        self._runs[run_id] = _Run(dict(metrics or {}), dict(tags or {}))
+        run_id = f"run{next(self.store.run_ids):029x}"
+        self.store.runs[run_id] = _Run(dict(metrics or {}), dict(tags or {}))
         return run_id
 
-    def add_audit_run(self, tags: Mapping[str, str], *, start_time: int | None = None) -> str:
-        """Log a run with ``tags`` into the audit experiment: a run of someone else, or a damaged record.
+    def add_audit_run(
+        self, tags: Mapping[str, str], *, start_time: int | None = None, status: str = "FINISHED"
+    ) -> str:
+        """Log a run with ``tags`` into the audit experiment: a run of someone else, a damaged record, or a
+        record as an older version or a crashed writer left it; return its id.
 
-        ``start_time`` (milliseconds since the epoch) defaults to now, as the client stamps its records.
+        ``start_time`` defaults to the clock; ``status`` is the run's (``RUNNING`` reads as pending).
         """
         self._audit_experiment()
         run_id = self._next_audit_id()
-        when = int(time.time() * 1000) if start_time is None else start_time
-        self._audit.append(_AuditRun(run_id, when, dict(tags)))
+        when = self.store.clock() if start_time is None else start_time
+        self.store.audit.append(_AuditRun(run_id, when, dict(tags), status))
         return run_id
 
     def aliases(self, name: str) -> dict[str, int]:
@@ -187,17 +254,7 @@ class InMemoryRegistry:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything stored, as plain data: equal snapshots mean nothing was written in between."""
-        return copy.deepcopy(
-            {
-                "models": {
-                    name: (model.tags, model.aliases, {n: vars(v) for n, v in model.versions.items()})
-                    for name, model in self._models.items()
-                },
-                "runs": {run_id: vars(run) for run_id, run in self._runs.items()},
-                "workspace": self._workspace,
-                "audit": [vars(run) for run in self._audit],
-            }
-        )
+        return self.store.state()
 
     @property
     def writes(self) -> list[str]:
@@ -224,7 +281,7 @@ class InMemoryRegistry:
     def registered_models(self) -> list[RegisteredModel]:
         """Every registered model, by name."""
         self._called("registered_models")
-        return [self._registered(name) for name in sorted(self._models)]
+        return [self._registered(name) for name in sorted(self.store.models)]
 
     def register(self, model_uri: str, name: str, tags: Mapping[str, str], await_seconds: int) -> int:
         """Register ``model_uri`` as a new version of ``name`` carrying ``tags``; return its version.
@@ -233,11 +290,11 @@ class InMemoryRegistry:
         ``mlflow.register_model``, the registered model is created before the run is looked up.
         """
         self._called("register", model_uri, name, dict(tags), await_seconds)
-        self._models.setdefault(name, _Model(name))
+        self.store.models.setdefault(name, _Model(name))
         run_id: str | None = None
         if model_uri.startswith("runs:/"):
             run_id = model_uri[len("runs:/") :].partition("/")[0]
-            if run_id not in self._runs:
+            if run_id not in self.store.runs:
                 # What Registry reports for MLflow's "Run with id=... not found".
                 raise _model_missing(name)
         return self._create_version(name, dict(tags), run_id, "READY")
@@ -245,7 +302,7 @@ class InMemoryRegistry:
     def version_semver(self, name: str, version: int) -> str | None:
         """The semantic version tag of ``name/version``; :class:`NotFoundError` if the version is missing."""
         self._called("version_semver", name, version)
-        model = self._models.get(name)
+        model = self.store.models.get(name)
         found = model.versions.get(version) if model is not None else None
         if found is None:  # MLflow names the version even when the model is missing
             raise _version_missing(name, version, f"reading {name}/{version}")
@@ -271,15 +328,15 @@ class InMemoryRegistry:
         versions = [
             (name, version)
             for name in dict.fromkeys(models)
-            if name in self._models
-            for version in self._models[name].versions.values()
+            if name in self.store.models
+            for version in self.store.models[name].versions.values()
         ]
         # MLflow's order: last updated first, then name, then the higher version.
         versions.sort(key=lambda item: (-item[1].last_updated, item[0], -item[1].version))
         with_runs = metric is not None or version_run_tag is not None
         candidates = []
         for name, mv in versions:
-            run = self._runs.get(mv.run_id) if with_runs and mv.run_id else None
+            run = self.store.runs.get(mv.run_id) if with_runs and mv.run_id else None
             semver = mv.tags.get(VERSION_TAG)
             if semver is None and version_run_tag is not None and run is not None:
                 semver = run.tags.get(version_run_tag)
@@ -306,7 +363,7 @@ class InMemoryRegistry:
         """Point ``@alias`` of ``name`` at ``version``."""
         self._called("set_alias", name, alias, version)
         self._version(name, version, f"setting alias @{alias} on {name}/{version}")
-        self._models[name].aliases[alias] = version
+        self.store.models[name].aliases[alias] = version
 
     def delete_alias(self, name: str, alias: str) -> None:
         """Remove ``@alias`` from ``name`` (nothing happens if it has no such alias)."""
@@ -330,8 +387,8 @@ class InMemoryRegistry:
                 f"versions because '{stage}' is not an Active stage. Valid stages are {list(_ACTIVE_STAGES)}"
             )
         target = self._version(name, version, action)
-        now = next(self._clock)
-        for other in self._models[name].versions.values():
+        now = next(self.store.ticks)
+        for other in self.store.models[name].versions.values():
             if other.version != version and other.stage == canonical:
                 other.stage, other.last_updated = "Archived", now
         target.stage, target.last_updated = canonical, now
@@ -352,30 +409,32 @@ class InMemoryRegistry:
     def workspace_tags(self) -> dict[str, str]:
         """The audit experiment's tags (where defaults live); empty if it does not exist."""
         self._called("workspace_tags")
-        return dict(self._workspace or {})
+        return dict(self.store.workspace) if self.store.audit_experiment is not None else {}
 
     def set_workspace_tag(self, key: str, value: str) -> None:
         """Set a tag on the audit experiment, creating it if needed."""
         self._called("set_workspace_tag", key, value)
         _check_length(key, value)
-        self._audit_experiment()[key] = value
+        self._audit_experiment()
+        self.store.workspace[key] = value
 
     def delete_workspace_tag(self, key: str) -> None:
         """Delete a tag of the audit experiment, if the experiment exists; a missing tag is NotFoundError."""
         self._called("delete_workspace_tag", key)
-        if self._workspace is None:
+        experiment = self.store.audit_experiment
+        if experiment is None:
             return
-        if key not in self._workspace:
+        if key not in self.store.workspace:
             raise NotFoundError(
-                f"No tag with name: {key} in experiment with id {_AUDIT_EXPERIMENT_ID} "
+                f"No tag with name: {key} in experiment with id {experiment.experiment_id} "
                 "(while deleting a workspace allowance)"
             )
-        del self._workspace[key]
+        del self.store.workspace[key]
 
     # Audit trail --------------------------------------------------------------------------------------
 
     def write_audit(self, record: AuditRecord) -> AuditRecord:
-        """Store ``record`` as a run of the audit experiment; return it with the run's id."""
+        """Store ``record`` as a run of the audit experiment (open while pending); return it with its id."""
         self._called("write_audit", record)
         self._audit_experiment()
         run_id = self._next_audit_id()
@@ -384,15 +443,79 @@ class InMemoryRegistry:
             "mlflow.runName": f"{record.kind} {record.environment}"[:250],
             **record.to_tags(),
         }
-        self._audit.append(_AuditRun(run_id, record.time, tags))
+        self.store.audit.append(_AuditRun(run_id, record.time, tags, _STATUS_OF[record.state]))
         return record.with_id(run_id)
 
+    def finish_audit(self, record: AuditRecord, state: AuditState) -> AuditRecord:
+        """Mark a stored record ``complete`` (run ``FINISHED``) or ``abandoned`` (run ``FAILED``)."""
+        self._called("finish_audit", record, state)
+        assert record.record_id is not None, "only a stored record can be finished"
+        run = next((run for run in self.store.audit if run.run_id == record.record_id), None)
+        if run is None:
+            raise NotFoundError(f"Run with id={record.record_id} not found (while writing the audit trail)")
+        run.status = _STATUS_OF[state]
+        return record.with_state(state)
+
+    @property
+    def foreign_audit_runs(self) -> int:
+        """How many runs the last :meth:`read_audit` skipped because they are not audit records."""
+        return self._foreign_audit_runs
+
     def read_audit(self, environment: str | None = None) -> Iterator[AuditRecord]:
-        """Audit records, newest first, optionally of one environment; foreign and damaged runs skipped."""
+        """Audit records, newest first (within one environment by sequence number), optionally of one
+        environment; runs that are not records are skipped and counted in :attr:`foreign_audit_runs`."""
         self._called("read_audit", environment)
-        # Newest first; within one millisecond, the run written last first.
-        runs = sorted(enumerate(self._audit), key=lambda item: (item[1].start_time, item[0]), reverse=True)
-        return _records([run for _, run in runs], environment)
+        return self._read_audit(environment)
+
+    def _read_audit(self, environment: str | None) -> Iterator[AuditRecord]:
+        self._foreign_audit_runs = 0  # when reading starts, as Registry's generator does
+        if self.store.audit_experiment is None:
+            return
+        yield from self._records(self._audit_runs(environment))
+
+    def newest_audit(self, environment: str) -> AuditRecord | None:
+        """The record of ``environment`` with the highest sequence number, among one page of its runs."""
+        self._called("newest_audit", environment)
+        if self.store.audit_experiment is None:
+            return None
+        return next(self._records(self._audit_runs(environment)[:NEWEST_PAGE]), None)
+
+    # Leases -----------------------------------------------------------------------------------------------
+
+    def claim(self, environment: str, seq: int) -> bool:
+        """Claim change number ``seq`` of ``environment``: False if it was ever claimed (even released)."""
+        self._called("claim", environment, seq)
+        name = lease_experiment(environment, seq)
+        if name in self.store.leases:
+            return False
+        lease = self.store.leases[name] = self.store.experiment()
+        self._claims[(environment, seq)] = lease.experiment_id
+        return True
+
+    def claimed_at(self, environment: str, seq: int) -> int | None:
+        """When change number ``seq`` was claimed (released or not), or None if it never was."""
+        self._called("claimed_at", environment, seq)
+        lease = self.store.leases.get(lease_experiment(environment, seq))
+        return None if lease is None else lease.created_at
+
+    def release(self, environment: str, seq: int) -> None:
+        """Delete the lease (its name, and so the number, stays taken).
+
+        As with MLflow, releasing a claim this client made after someone else released it is a
+        :class:`NotFoundError`; releasing another's claim that is already released does nothing.
+        """
+        self._called("release", environment, seq)
+        lease = self.store.leases.get(lease_experiment(environment, seq))
+        experiment_id = self._claims.pop((environment, seq), None)
+        if experiment_id is None:
+            if lease is None or lease.deleted:
+                return
+        elif lease is None or lease.deleted:
+            raise NotFoundError(
+                f"No Experiment with id={experiment_id} exists "
+                f"(while releasing change {seq} of {environment})"
+            )
+        lease.deleted = True
 
     # Internals ----------------------------------------------------------------------------------------
 
@@ -401,7 +524,7 @@ class InMemoryRegistry:
         self.log.append(Call(method, args))
 
     def _model(self, name: str) -> _Model:
-        model = self._models.get(name)
+        model = self.store.models.get(name)
         if model is None:
             raise _model_missing(name)
         return model
@@ -417,31 +540,44 @@ class InMemoryRegistry:
         return RegisteredModel(name, dict(model.tags), dict(model.aliases))
 
     def _create_version(self, name: str, tags: dict[str, str], run_id: str | None, status: str) -> int:
-        model = self._models.setdefault(name, _Model(name))
+        model = self.store.models.setdefault(name, _Model(name))
         number = max(model.versions, default=0) + 1
-        now = next(self._clock)
+        now = next(self.store.ticks)
         model.versions[number] = _Version(number, tags, status, run_id, NO_STAGE, now, now)
         return number
 
-    def _audit_experiment(self) -> dict[str, str]:
-        if self._workspace is None:
-            self._workspace = dict(_AUDIT_NOTE)
-        return self._workspace
+    def _audit_experiment(self) -> None:
+        if self.store.audit_experiment is None:
+            self.store.audit_experiment = self.store.experiment()
+            self.store.workspace = dict(_AUDIT_NOTE)
 
     def _next_audit_id(self) -> str:
-        return f"{len(self._audit) + 1:032x}"
+        return f"{len(self.store.audit) + 1:032x}"
 
+    def _audit_runs(self, environment: str | None) -> list[_AuditRun]:
+        """The runs of the audit experiment (of ``environment``, if given) in the order MLflow sorts them."""
+        runs = [
+            (index, run)
+            for index, run in enumerate(self.store.audit)
+            if not environment or run.tags.get(ENVIRONMENT_TAG) == environment
+        ]
+        # Newest first: start time, then (for one millisecond) the run written last.
+        runs.sort(key=lambda item: (item[1].start_time, item[0]), reverse=True)
+        if environment:
+            # Then by the sequence tag (zero-padded, compared as text), runs without one last.
+            runs.sort(key=lambda item: (SEQ_TAG in item[1].tags, item[1].tags.get(SEQ_TAG, "")), reverse=True)
+        return [run for _, run in runs]
 
-def _records(runs: list[_AuditRun], environment: str | None) -> Iterator[AuditRecord]:
-    for run in runs:
-        if environment and run.tags.get(ENVIRONMENT_TAG) != environment:
-            continue
-        if EVENT_TAG not in run.tags:
-            continue  # a run someone else logged into the audit experiment
-        try:
-            yield AuditRecord.from_tags(run.tags, record_id=run.run_id)
-        except InputError:
-            continue  # a damaged record must not make the whole trail unreadable
+    def _records(self, runs: list[_AuditRun]) -> Iterator[AuditRecord]:
+        for run in runs:
+            if EVENT_TAG not in run.tags:
+                self._foreign_audit_runs += 1  # a run someone else logged into the audit experiment
+                continue
+            state = _STATE_OF.get(run.status, "abandoned")
+            try:
+                yield AuditRecord.from_tags(run.tags, record_id=run.run_id, state=state)
+            except InputError:
+                self._foreign_audit_runs += 1  # a damaged record must not make the trail unreadable
 
 
 def _model_missing(name: str) -> NotFoundError:

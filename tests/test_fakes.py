@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ from mlflow_allowance import (
     RegistryProtocol,
 )
 from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG
-from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditState
 from tests.fakes import InMemoryRegistry
 
 PROTOCOL_MEMBERS = sorted(
@@ -33,6 +34,8 @@ PROTOCOL_MEMBERS = sorted(
     if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, property))
 )
 LONG = "x" * TAG_VALUE_LIMIT
+#: The first tag of an audit record's details JSON.
+DETAILS = "mlflow_allowance.details.000000"
 
 
 def record(
@@ -40,9 +43,12 @@ def record(
     time_ms: int = 1_700_000_000_000,
     new: str = "A/1",
     details: Mapping[str, Any] | None = None,
+    seq: int | None = None,
+    state: AuditState = "complete",
 ) -> AuditRecord:
     """A promotion record as the client writes one."""
-    return AuditRecord("promotion", env, "A", None, new, "ana", time_ms, "why", details or {"models": ["A"]})
+    details = details or {"models": ["A"]}
+    return AuditRecord("promotion", env, "A", None, new, "ana", time_ms, "why", details, seq=seq, state=state)
 
 
 @pytest.fixture
@@ -56,9 +62,7 @@ class TestProtocol:
         assert registry.tracking_uri == "memory://fake"
 
     def test_protocol_members_are_found(self) -> None:
-        assert "candidates" in PROTOCOL_MEMBERS
-        assert "tracking_uri" in PROTOCOL_MEMBERS
-        assert len(PROTOCOL_MEMBERS) == 17
+        assert {"tracking_uri", "candidates", "write_audit", "read_audit"} <= set(PROTOCOL_MEMBERS)
 
     @pytest.mark.parametrize("name", PROTOCOL_MEMBERS)
     def test_member_has_the_protocols_signature(self, name: str) -> None:
@@ -282,15 +286,115 @@ class TestInMemoryRegistry:
         assert read == written
         assert read.details["request"]["models"] == ("A",)  # frozen, as from MLflow
 
-    def test_read_audit_skips_foreign_and_damaged_runs(self, fake: InMemoryRegistry) -> None:
+    def test_read_audit_skips_foreign_and_damaged_runs_and_counts_them(self, fake: InMemoryRegistry) -> None:
         good = fake.write_audit(record())
         fake.add_audit_run({"mlflow.user": "someone"})
-        fake.add_audit_run(
-            {EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", "mlflow_allowance.details.000000": "{"}
-        )
         fake.add_audit_run({EVENT_TAG: "bogus", ENVIRONMENT_TAG: "prod"})
+        fake.add_audit_run({EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", SEQ_TAG: "abc"})
+        fake.add_audit_run({EVENT_TAG: "promotion"})  # no environment
         assert list(fake.read_audit()) == [good]
+        assert fake.foreign_audit_runs == 4
         assert list(fake.read_audit("prod")) == [good]
+        assert fake.foreign_audit_runs == 2  # the others are not of prod
+
+    def test_foreign_runs_are_counted_as_they_are_read(self, fake: InMemoryRegistry) -> None:
+        fake.write_audit(record())
+        fake.add_audit_run({"mlflow.user": "someone"})
+        list(fake.read_audit())
+        records = fake.read_audit()
+        assert fake.foreign_audit_runs == 1  # not reset until reading starts
+        next(records)
+        assert fake.foreign_audit_runs == 0
+
+    def test_unreadable_details_still_make_a_record(self, fake: InMemoryRegistry) -> None:
+        fake.add_audit_run({EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", DETAILS: "["})
+        (read,) = fake.read_audit()
+        assert read.details == {"unreadable_details": True}
+
+    @pytest.mark.parametrize(
+        ("status", "state"),
+        [
+            pytest.param("RUNNING", "pending", id="running"),
+            pytest.param("SCHEDULED", "pending", id="scheduled"),
+            pytest.param("FINISHED", "complete", id="finished"),
+            pytest.param("FAILED", "abandoned", id="failed"),
+            pytest.param("KILLED", "abandoned", id="killed"),
+        ],
+    )
+    def test_a_records_state_is_its_runs_status(
+        self, fake: InMemoryRegistry, status: str, state: str
+    ) -> None:
+        fake.add_audit_run(record().to_tags(), status=status)
+        assert [r.state for r in fake.read_audit()] == [state]
+
+    def test_a_pending_record_stays_open_until_finished(self, fake: InMemoryRegistry) -> None:
+        pending = fake.write_audit(record(state="pending"))
+        assert pending.state == "pending"
+        assert [r.state for r in fake.read_audit()] == ["pending"]
+        done = fake.finish_audit(pending, "complete")
+        assert done == pending.with_state("complete")
+        assert list(fake.read_audit()) == [done]
+        fake.finish_audit(pending, "abandoned")
+        assert [r.state for r in fake.read_audit()] == ["abandoned"]
+
+    def test_finishing_an_unknown_record_is_not_found(self, fake: InMemoryRegistry) -> None:
+        fake.write_audit(record())
+        with pytest.raises(NotFoundError, match="Run with id=nope not found"):
+            fake.finish_audit(record().with_id("nope"), "complete")
+
+    def test_within_an_environment_the_sequence_number_orders(self, fake: InMemoryRegistry) -> None:
+        fake.write_audit(record(time_ms=9, new="A/2", seq=2))  # a machine with a fast clock
+        fake.write_audit(record(time_ms=5, new="A/3", seq=3))
+        fake.write_audit(record(time_ms=99, new="A/0"))  # before sequence numbers: last
+        fake.write_audit(record(time_ms=1, new="A/10", seq=10))
+        assert [r.new for r in fake.read_audit("prod")] == ["A/10", "A/3", "A/2", "A/0"]
+        assert [r.new for r in fake.read_audit()] == ["A/0", "A/2", "A/3", "A/10"]  # by start time
+        newest = fake.newest_audit("prod")
+        assert newest is not None
+        assert (newest.new, newest.seq) == ("A/10", 10)
+
+    def test_newest_audit_reads_one_page(self, fake: InMemoryRegistry) -> None:
+        assert fake.newest_audit("prod") is None
+        fake.write_audit(record(seq=1))
+        for seq in range(2, 13):
+            fake.add_audit_run({EVENT_TAG: "bogus", ENVIRONMENT_TAG: "prod", SEQ_TAG: f"{seq:012d}"})
+        assert fake.newest_audit("int") is None
+        assert fake.newest_audit("prod") is None  # ten damaged runs hide the record behind them
+        assert [r.seq for r in fake.read_audit("prod")] == [1]
+
+    def test_a_number_is_claimed_once_even_after_release(self, fake: InMemoryRegistry) -> None:
+        other = fake.another_client()
+        assert fake.claimed_at("prod", 1) is None
+        assert fake.claim("prod", 1)
+        assert not fake.claim("prod", 1)
+        assert not other.claim("prod", 1)
+        assert other.claim("int", 1)  # numbers are per environment
+        claimed = fake.claimed_at("prod", 1)
+        fake.release("prod", 1)
+        assert not other.claim("prod", 1)
+        assert other.claimed_at("prod", 1) == claimed
+
+    def test_claims_are_stamped_by_the_clock(self) -> None:
+        fake = InMemoryRegistry(clock=lambda: 42)
+        fake.claim("prod", 1)
+        assert fake.claimed_at("prod", 1) == 42
+
+    def test_releasing_twice(self, fake: InMemoryRegistry) -> None:
+        other = fake.another_client()
+        fake.claim("prod", 1)
+        other.release("prod", 1)  # someone else settles it
+        other.release("prod", 1)  # and again: nothing happens
+        other.release("prod", 7)  # never claimed: nothing happens
+        with pytest.raises(NotFoundError, match=r"No Experiment with id=\S+ exists"):
+            fake.release("prod", 1)  # the claimer: as MLflow, an error
+
+    def test_another_client_shares_the_store_not_the_calls(self, fake: InMemoryRegistry) -> None:
+        other = fake.another_client()
+        other.add_version("A", "1.0")
+        other.set_alias("A", "prod", 1)
+        assert fake.aliases("A") == {"prod": 1}
+        assert fake.snapshot() == other.snapshot()
+        assert (fake.calls, other.calls) == (Counter(), Counter(set_alias=1))
 
     def test_read_audit_without_an_audit_experiment_is_empty(self, fake: InMemoryRegistry) -> None:
         assert list(fake.read_audit()) == []
@@ -324,7 +428,9 @@ class Arranger(Protocol):
         status: str = "READY",
     ) -> int: ...
 
-    def add_audit_run(self, tags: Mapping[str, str], *, start_time: int | None = None) -> str: ...
+    def add_audit_run(
+        self, tags: Mapping[str, str], *, start_time: int | None = None, status: str = "FINISHED"
+    ) -> str: ...
 
 
 class MlflowArranger:
@@ -360,22 +466,29 @@ class MlflowArranger:
         )
         return int(created.version)
 
-    def add_audit_run(self, tags: Mapping[str, str], *, start_time: int | None = None) -> str:
+    def add_audit_run(
+        self, tags: Mapping[str, str], *, start_time: int | None = None, status: str = "FINISHED"
+    ) -> str:
         experiment = self.client.get_experiment_by_name("mlflow-allowance")
         assert experiment is not None
         run = self.client.create_run(experiment.experiment_id, start_time=start_time, tags=dict(tags))
+        if status != "RUNNING":
+            self.client.set_terminated(run.info.run_id, status=status)
         return str(run.info.run_id)
 
 
-def _observe(registry: RegistryProtocol, arrange: Arranger, now: int) -> list[object]:
-    """Drive ``registry`` through every protocol method; return what it returned and raised, id-free."""
+def _observe(
+    registry: RegistryProtocol, other: RegistryProtocol, arrange: Arranger, now: int
+) -> list[object]:
+    """Drive ``registry`` (and ``other``, a second client of its store) through every protocol method;
+    return what it returned and raised, without ids and times that differ by nature."""
     seen: list[object] = []
 
     def look(label: str, call: Callable[[], object]) -> None:
         try:
             seen.append((label, call()))
         except Exception as exc:
-            message = re.sub(r"experiment with id \S+", "experiment with id N", str(exc))
+            message = re.sub(r"(xperiment with id[ =])\S+", r"\1N", str(exc))
             seen.append((label, type(exc).__name__, message))
 
     def candidates(*models: str, **kwargs: Any) -> list[tuple[object, ...]]:
@@ -393,10 +506,11 @@ def _observe(registry: RegistryProtocol, arrange: Arranger, now: int) -> list[ob
             for c in registry.candidates(models, **kwargs)
         ]
 
-    def audit(environment: str | None = None) -> list[tuple[object, ...]]:
-        return [
-            (r.to_dict() | {"id": None}, r.record_id is not None) for r in registry.read_audit(environment)
-        ]
+    def plain(record: AuditRecord | None) -> object:
+        return None if record is None else (record.to_dict() | {"id": None}, record.record_id is not None)
+
+    def audit(environment: str | None = None) -> tuple[list[object], int]:
+        return [plain(r) for r in registry.read_audit(environment)], registry.foreign_audit_runs
 
     look("no workspace", registry.workspace_tags)
     look("no audit", lambda: audit())
@@ -437,14 +551,35 @@ def _observe(registry: RegistryProtocol, arrange: Arranger, now: int) -> list[ob
     look("workspace untag", lambda: registry.delete_workspace_tag("k"))
     look("workspace untag again", lambda: registry.delete_workspace_tag("k"))
     for offset, env, new in ((0, "prod", "A/1"), (2, "int", "A/2"), (1, "prod", "B/1")):
-        written = registry.write_audit(
-            record(env=env, time_ms=now + offset, new=new, details={"n": [offset]})
-        )
-        seen.append(("written", written.to_dict() | {"id": None}, written.record_id is not None))
+        seen.append(plain(registry.write_audit(record(env, now + offset, new, {"n": [offset]}))))
     arrange.add_audit_run({"mlflow.user": "someone"}, start_time=now + 3)
     arrange.add_audit_run({EVENT_TAG: "bogus", ENVIRONMENT_TAG: "prod"}, start_time=now + 4)
+    arrange.add_audit_run({**record(new="A/9").to_tags(), DETAILS: "["}, start_time=now + 5)
+    arrange.add_audit_run(record(new="A/8").to_tags(), start_time=now + 6, status="KILLED")
     look("audit", lambda: audit())
     look("audit prod", lambda: audit("prod"))
+    look("no newest", lambda: plain(registry.newest_audit("qa")))
+    # Sequence numbers cross the clocks: they order the environment's records, not the start times.
+    for seq, offset in ((2, 30), (3, 10), (11, 20)):
+        seen.append(plain(registry.write_audit(record("qa", now + offset, f"A/{seq}", seq=seq))))
+    look("write legacy", lambda: plain(registry.write_audit(record("qa", now + 40, "A/0"))))
+    pending = registry.write_audit(record("qa", now + 5, "A/12", seq=12, state="pending"))
+    look("pending", lambda: (plain(pending), audit("qa"), plain(registry.newest_audit("qa"))))
+    look("finish", lambda: plain(registry.finish_audit(pending, "complete")))
+    look("finished", lambda: (audit("qa"), plain(registry.newest_audit("qa"))))
+    look("abandon", lambda: plain(registry.finish_audit(pending, "abandoned")))
+    look("abandoned", lambda: audit("qa"))
+    look("finish unknown", lambda: registry.finish_audit(record().with_id("nope"), "complete"))
+    look("never claimed", lambda: registry.claimed_at("qa", 1))
+    look("release unclaimed", lambda: registry.release("qa", 1))
+    look("claim", lambda: (registry.claim("qa", 1), registry.claim("qa", 1), other.claim("qa", 1)))
+    look("claim int", lambda: (other.claim("int", 1), registry.claimed_at("qa", 1) is not None))
+    look("release", lambda: registry.release("qa", 1))
+    look("released", lambda: (registry.claim("qa", 1), other.claimed_at("qa", 1) is not None))
+    look("claim 2", lambda: registry.claim("qa", 2))
+    look("settle", lambda: other.release("qa", 2))
+    look("settle again", lambda: other.release("qa", 2))
+    look("release settled", lambda: registry.release("qa", 2))
     for param in MISSING:
         call = param.values[0]
         assert callable(call)
@@ -458,6 +593,7 @@ def test_the_fake_returns_and_raises_what_the_mlflow_registry_does(sqlite_uri: s
     from mlflow_allowance._registry import Registry
 
     now = int(time.time() * 1000)
-    real = _observe(Registry(sqlite_uri, sqlite_uri), MlflowArranger(sqlite_uri), now)
+    real = Registry(sqlite_uri, sqlite_uri)
+    seen = _observe(real, Registry(sqlite_uri, sqlite_uri), MlflowArranger(sqlite_uri), now)
     fake = InMemoryRegistry()
-    assert _observe(fake, fake, now) == real
+    assert _observe(fake, fake.another_client(), fake, now) == seen

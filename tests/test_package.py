@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import importlib.util
 import inspect
 import subprocess
 import sys
@@ -21,6 +23,10 @@ CORE = [
     "mlflow_allowance.allowance",
     "mlflow_allowance.selection",
 ]
+# Internal modules: importable (tests and the plugin use them) but private by name.
+PRIVATE = ["_environments", "_fluent", "_frozen", "_registry", "_schema", "_seam"]
+# Their names before the rework, which must not come back as public modules.
+RETIRED = ["environments", "fluent", "registry", "schema"]
 
 
 def _defined_in_package(value: object) -> bool:
@@ -62,8 +68,28 @@ class TestPackage:
         assert {cls.__name__ for cls in classes} <= set(mlflow_allowance.__all__)
         assert all(issubclass(cls, mlflow_allowance.AllowanceError) for cls in classes)
 
+    def test_public_names_are_all(self) -> None:
+        """Every name without a leading underscore that is not a submodule is in ``__all__``, and back."""
+        public = {
+            name
+            for name, value in vars(mlflow_allowance).items()
+            if not name.startswith("_") and not inspect.ismodule(value)
+        }
+        exported = {
+            name for name in mlflow_allowance.__all__ if not (name.startswith("__") and name.endswith("__"))
+        }
+        assert public == exported
+
+    @pytest.mark.parametrize("name", PRIVATE)
+    def test_internal_modules_are_private(self, name: str) -> None:
+        assert importlib.util.find_spec(f"mlflow_allowance.{name}") is not None
+
+    @pytest.mark.parametrize("name", RETIRED)
+    def test_retired_public_modules_are_gone(self, name: str) -> None:
+        assert importlib.util.find_spec(f"mlflow_allowance.{name}") is None
+
     def test_version(self) -> None:
-        assert isinstance(mlflow_allowance.__version__, str)
+        assert mlflow_allowance.__version__ == importlib.metadata.version("mlflow-allowance")
 
 
 @pytest.mark.parametrize("module", ["mlflow_allowance", *CORE])

@@ -461,6 +461,14 @@ _FINITE_METRICS = st.sampled_from(
 ) | st.floats(allow_nan=False, allow_infinity=False)
 _METRIC_NAMES = st.sampled_from([METRIC, "loss"]) | _NAME_TEXT
 _REQUIRED_TAGS = st.dictionaries(_NAME_TEXT, _TEXT, max_size=2)
+# Candidates mostly carry the metrics policies mostly name, and policies mostly require no tag, so that
+# some selections have a winner (and a winner's allowance in their dict).
+_CANDIDATE_METRICS = st.builds(
+    lambda common, extra: {**extra, **common},
+    st.fixed_dictionaries({}, optional={METRIC: _FINITE_METRICS, "loss": _FINITE_METRICS}),
+    st.dictionaries(_NAME_TEXT, _FINITE_METRICS, max_size=1),
+)
+_POLICY_TAGS: st.SearchStrategy[dict[str, str]] = st.one_of(st.just({}), st.just({}), _REQUIRED_TAGS)
 _HEX = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | _FINITE_METRICS | _TEXT,
@@ -488,23 +496,21 @@ def finite_metric_values() -> st.SearchStrategy[float]:
     return _FINITE_METRICS
 
 
-def json_details() -> st.SearchStrategy[dict[str, object]]:
+def json_details() -> st.SearchStrategy[dict[str, Any]]:
     """A JSON object of up to four keys: nested lists and objects of text, numbers, booleans and null."""
     return _JSON_DETAILS
 
 
-# Mostly the pool's versions, so that drawn allowances let some candidates win.
-_CANDIDATE_SEMVERS = _weighted(
-    (3, st.sampled_from(VERSION_POOL)), (1, _VERSIONS), (1, st.sampled_from(["abc", "2.0.0-SNAPSHOT", ""]))
-)
+# Mostly the pool's versions and READY, so that drawn allowances let some candidates win.
+_CANDIDATE_SEMVERS = st.sampled_from([*VERSION_POOL, None, "abc", "2.0.0-SNAPSHOT", ""]) | _VERSIONS
 _CANDIDATE_VALUES = st.builds(
     Candidate,
     name=_MODEL_NAME_TEXT,
     version=st.integers(min_value=1, max_value=2**63),
-    semver=st.one_of(st.none(), _CANDIDATE_SEMVERS, _CANDIDATE_SEMVERS, _CANDIDATE_SEMVERS),
-    metrics=st.dictionaries(_METRIC_NAMES, _FINITE_METRICS, max_size=3),
+    semver=_CANDIDATE_SEMVERS,
+    metrics=_CANDIDATE_METRICS,
     tags=st.dictionaries(_TEXT, _TEXT, max_size=3),
-    status=st.sampled_from(["READY", "READY", "READY", "FAILED_REGISTRATION", "PENDING_REGISTRATION"]),
+    status=st.sampled_from(["READY"] * 6 + ["FAILED_REGISTRATION", "PENDING_REGISTRATION"]),
     created_at=st.integers(min_value=0, max_value=2**53),
     aliases=st.lists(_ENVIRONMENT_NAMES, max_size=2, unique=True).map(tuple),
     run_id=st.none() | _HEX,
@@ -522,7 +528,7 @@ _POLICY_VALUES = st.builds(
     allowance=_RECORD_ALLOWANCES,
     metric=st.none() | _METRIC_NAMES,
     maximize=st.booleans(),
-    required_tags=_REQUIRED_TAGS,
+    required_tags=_POLICY_TAGS,
     prereleases=st.sampled_from([None, True, False]),
     model_allowances=st.dictionaries(_MODEL_NAME_TEXT, _RECORD_ALLOWANCES, max_size=2),
 )

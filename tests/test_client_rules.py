@@ -1,0 +1,882 @@
+"""The client's rules against the in-memory registry: fast, no MLflow (``tests/integration`` covers MLflow).
+
+Every rejected call is checked to have written nothing: the fake's whole state is compared before and
+after, and its log of calls shows no write.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlflow_allowance import (
+    AllowanceClient,
+    AuditRecord,
+    InputError,
+    InvalidAllowanceError,
+    InvalidEnvironmentError,
+    InvalidVersionError,
+    NoEligibleCandidateError,
+    NotFoundError,
+    RollbackRefusedError,
+    Selection,
+    SelectionRequest,
+)
+from mlflow_allowance._schema import VERSION_TAG, allowance_tag
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG
+from tests.fakes import InMemoryRegistry
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The first tag of an audit record's details JSON.
+DETAILS = "mlflow_allowance.details.000000"
+
+
+@pytest.fixture
+def fake() -> InMemoryRegistry:
+    return InMemoryRegistry()
+
+
+@pytest.fixture
+def client(fake: InMemoryRegistry) -> AllowanceClient:
+    return AllowanceClient(registry=fake)
+
+
+@contextmanager
+def nothing_written(fake: InMemoryRegistry) -> Iterator[None]:
+    """Assert that the block leaves the fake's state as it was and makes no writing call."""
+    before, writes = fake.snapshot(), len(fake.writes)
+    yield
+    assert fake.writes[writes:] == []
+    assert fake.snapshot() == before
+
+
+def reasons(selection: Selection) -> dict[str, str]:
+    return {verdict.candidate.key: verdict.reason for verdict in selection.candidates}
+
+
+def test_the_fast_lane_never_imports_mlflow() -> None:
+    """These tests, the fake and a client over it run every operation without importing MLflow."""
+    code = """
+import sys
+import tests.test_client_rules
+from mlflow_allowance import AllowanceClient
+from tests.fakes import InMemoryRegistry
+
+fake = InMemoryRegistry()
+fake.add_version("A", "1.0", metrics={"F1": 0.9})
+fake.add_version("A", "2.0", metrics={"F1": 0.8})
+client = AllowanceClient(registry=fake)
+client.register_model("s3://bucket/model", "B", bump="minor")
+client.set_allowance("prod", "<=1.0")
+client.promote("prod", "A", metric="F1", stage="Production")
+client.set_allowance("prod", "*")
+client.promote("prod", "A")
+client.rollback("prod", "A")
+client.set_allowance("prod", ">=2.0")
+client.check(fix=True)
+client.history(limit=5)
+client.list_allowances()
+print(",".join(sorted(m for m in sys.modules if m.partition(".")[0] == "mlflow")))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+class TestAllowances:
+    @pytest.mark.parametrize(
+        ("defaults", "overrides", "allowance", "source"),
+        [
+            pytest.param({}, {}, "*", "unset", id="nothing-set-allows-any"),
+            pytest.param({"prod": "<=2.0"}, {}, "<=2.0", "default", id="default"),
+            pytest.param({"prod": "<=2.0"}, {"prod": "==5.0"}, "==5.0", "model", id="override-beats-default"),
+            pytest.param({}, {"prod": "==5.0"}, "==5.0", "model", id="override-without-default"),
+            pytest.param({"int": "<=9"}, {"int": "==5.0"}, "*", "unset", id="other-environment-only"),
+        ],
+    )
+    def test_override_then_default_then_any(
+        self,
+        client: AllowanceClient,
+        fake: InMemoryRegistry,
+        defaults: dict[str, str],
+        overrides: dict[str, str],
+        allowance: str,
+        source: str,
+    ) -> None:
+        fake.add_version("A", "1.0")
+        for env, text in defaults.items():
+            client.set_allowance(env, text)
+        for env, text in overrides.items():
+            client.set_allowance(env, text, model="A")
+        effective = client.get_allowance("PROD", model="A")
+        assert (effective.environment, effective.model) == ("prod", "A")
+        assert (effective.allowance.canonical, effective.source) == (allowance, source)
+
+    def test_without_a_model_the_override_does_not_apply(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.set_allowance("prod", "==5.0", model="A")
+        assert client.get_allowance("prod").source == "unset"
+        client.set_allowance("prod", "<=2.0")
+        assert client.get_allowance("prod").allowance.canonical == "<=2.0"
+
+    @pytest.mark.parametrize(
+        ("model", "tag_write"),
+        [
+            pytest.param(None, "set_workspace_tag", id="default"),
+            pytest.param("A", "set_model_tag", id="override"),
+        ],
+    )
+    def test_set_writes_the_tag_and_one_audit_record(
+        self, client: AllowanceClient, fake: InMemoryRegistry, model: str | None, tag_write: str
+    ) -> None:
+        fake.add_version("A", "1.0")
+        change = client.set_allowance("prod", "<=2.0", model=model, reason="ticket 42")
+        assert change.changed
+        assert fake.writes == [tag_write, "write_audit"]
+        (record,) = client.history()
+        assert (record.kind, record.environment, record.model) == ("allowance", "prod", model)
+        assert (record.old, record.new, record.reason) == (None, "<=2.0", "ticket 42")
+
+    @pytest.mark.parametrize("model", [pytest.param(None, id="default"), pytest.param("A", id="override")])
+    def test_setting_the_same_allowance_again_writes_nothing(
+        self, client: AllowanceClient, fake: InMemoryRegistry, model: str | None
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.set_allowance("prod", "1.0 <= v <= 2.0", model=model)
+        with nothing_written(fake):
+            change = client.set_allowance("PROD", ">=1.0,<=2.0", model=model)
+        assert not change.changed
+        assert len(client.history()) == 1
+
+    def test_narrowing_is_described_in_the_record(self, client: AllowanceClient) -> None:
+        client.set_allowance("prod", "<=2.0")
+        change = client.set_allowance("prod", "<=1.0")
+        record = client.history()[0]
+        assert (record.old, record.new) == ("<=2.0", "<=1.0")
+        assert record.reason == change.describe() == "prod: narrowed <=2.0 → <=1.0"
+
+    @pytest.mark.parametrize(
+        ("model", "tag_delete"),
+        [
+            pytest.param(None, "delete_workspace_tag", id="default"),
+            pytest.param("A", "delete_model_tag", id="override"),
+        ],
+    )
+    def test_unset_deletes_the_tag_and_records_it_once(
+        self, client: AllowanceClient, fake: InMemoryRegistry, model: str | None, tag_delete: str
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.set_allowance("prod", "<=2.0", model=model)
+        fake.reset_calls()
+        change = client.unset_allowance("prod", model=model)
+        assert change.changed
+        assert fake.writes == [tag_delete, "write_audit"]
+        assert (client.history()[0].old, client.history()[0].new) == ("<=2.0", None)
+        with nothing_written(fake):
+            again = client.unset_allowance("prod", model=model)
+        assert not again.changed
+
+    def test_unsetting_an_override_falls_back_to_the_default(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.set_allowance("prod", "<=2.0")
+        client.set_allowance("prod", "==5.0", model="A")
+        client.unset_allowance("prod", model="A")
+        assert client.get_allowance("prod", model="A").source == "default"
+
+    def test_list_shows_defaults_and_overrides_sorted(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.add_version("B", "1.0")
+        client.set_allowance("prod", "<=2.0")
+        client.set_allowance("prod", "==5.0", model="B")
+        client.set_allowance("int", "*", model="A")
+        listed = [(a.environment, a.model, a.allowance.canonical, a.source) for a in client.list_allowances()]
+        assert listed == [
+            ("int", "A", "*", "model"),
+            ("prod", None, "<=2.0", "default"),
+            ("prod", "B", "==5.0", "model"),
+        ]
+        assert [a.model for a in client.list_allowances(model="B")] == [None, "B"]
+
+    @pytest.mark.parametrize(
+        ("call", "error"),
+        [
+            pytest.param(
+                lambda c: c.set_allowance("prod", "banana"), InvalidAllowanceError, id="bad-allowance"
+            ),
+            pytest.param(
+                lambda c: c.set_allowance("latest", "*"), InvalidEnvironmentError, id="reserved-env"
+            ),
+            pytest.param(
+                lambda c: c.set_allowance("prod", "*", model="Nope"), NotFoundError, id="unknown-model"
+            ),
+            pytest.param(
+                lambda c: c.unset_allowance("prod", model="Nope"), NotFoundError, id="unset-unknown"
+            ),
+            pytest.param(lambda c: c.set_allowance("prod", "*", model=" A"), InputError, id="bad-model-name"),
+        ],
+    )
+    def test_rejected_changes_write_nothing(
+        self,
+        client: AllowanceClient,
+        fake: InMemoryRegistry,
+        call: Callable[[AllowanceClient], object],
+        error: type[Exception],
+    ) -> None:
+        fake.add_version("A", "1.0")
+        with nothing_written(fake), pytest.raises(error):
+            call(client)
+
+
+def arrange_competition(fake: InMemoryRegistry) -> None:
+    """Two models under prod: default <=2.0, model A overridden to ==5.0."""
+    fake.add_version("A", "1.0", metrics={"F1": 0.99})
+    fake.add_version("A", "5.0", metrics={"F1": 0.9})
+    fake.add_version("B", "2.0", metrics={"F1": 0.8})
+    fake.add_version("B", "3.0", metrics={"F1": 0.99})
+    fake.set_workspace_tag(allowance_tag("prod"), "<=2.0")
+    fake.set_model_tag("A", allowance_tag("prod"), "==5.0")
+    fake.reset_calls()
+
+
+class TestSelect:
+    def test_a_per_model_override_judges_that_models_versions(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_competition(fake)
+        selection = client.select("prod", ["A", "B"], metric="F1")
+        data = selection.to_dict()
+        assert data["winner"]["name"] == "A"
+        assert data["winner"]["version"] == "2"
+        assert data["allowance"] == "==5.0"  # the winner's, not the default
+        assert data["allowances"] == {"A": "==5.0", "B": "<=2.0"}
+        assert reasons(selection) == {
+            "A/2": "winner: highest F1 (0.9) within ==5.0",
+            "B/1": "F1 0.8 is worse than the winner's 0.9",
+            "A/1": "1.0 is outside ==5.0",
+            "B/2": "3.0 is outside <=2.0",
+        }
+
+    def test_reads_each_model_once_and_writes_nothing(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_competition(fake)
+        with nothing_written(fake):
+            client.select("prod", ["A", "B"], metric="F1")
+        assert fake.calls == Counter(registered_model=2, workspace_tags=1, candidates=1)
+
+    def test_the_selection_carries_its_environment(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_competition(fake)
+        selection = client.select("PROD", "B")
+        assert selection.environment == "prod"
+        assert selection.to_dict()["environment"] == "prod"
+        assert selection.winner is not None
+        assert selection.winner.reason == "winner: latest within <=2.0 (2.0)"
+
+    def test_a_whole_request_selects_as_the_keywords_do(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_competition(fake)
+        request = SelectionRequest(["A", "B"], metric="F1", maximize=False)
+        assert client.select("prod", request) == client.select(
+            "prod", ["A", "B"], metric="F1", maximize=False
+        )
+
+    def test_required_tags_and_prereleases(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0", tags={"validated": "true"})
+        fake.add_version("A", "1.1", tags={"validated": "false"})
+        fake.add_version("A", "2.0rc1", tags={"validated": "true"})
+        picked = client.select("prod", "A", required_tags={"validated": "true"})
+        assert picked.winner is not None
+        assert picked.winner.candidate.key == "A/1"
+        assert reasons(picked)["A/2"] == "tag 'validated' is 'false', not 'true'"
+        early = client.select("prod", "A", required_tags={"validated": "true"}, prereleases=True)
+        assert early.winner is not None
+        assert early.winner.candidate.key == "A/3"
+
+    def test_semantic_version_from_a_run_tag(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", None, run_tags={"version": "3.0"})
+        fake.add_version("A", "2.0", run_tags={"version": "9.0"})
+        assert client.select("prod", "A").winner is not None
+        selection = client.select("prod", "A", version_run_tag="version")
+        assert selection.winner is not None
+        assert (selection.winner.candidate.key, selection.winner.candidate.semver) == ("A/1", "3.0")
+
+    def test_unknown_model_is_not_found(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        with (
+            nothing_written(fake),
+            pytest.raises(NotFoundError, match="registered model 'Nope' does not exist"),
+        ):
+            client.select("prod", ["A", "Nope"])
+
+
+class TestSelectionRequestOrKeywords:
+    @pytest.mark.parametrize("operation", [pytest.param("select"), pytest.param("promote")])
+    @pytest.mark.parametrize(
+        "options",
+        [
+            pytest.param({"metric": "F1"}, id="metric"),
+            pytest.param({"maximize": False}, id="maximize"),
+            pytest.param({"required_tags": {"validated": "true"}}, id="required-tags"),
+            pytest.param({"prereleases": False}, id="prereleases"),
+            pytest.param({"version_run_tag": "version"}, id="version-run-tag"),
+        ],
+    )
+    def test_both_is_an_input_error_before_any_request(
+        self, client: AllowanceClient, fake: InMemoryRegistry, operation: str, options: dict[str, Any]
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.reset_calls()
+        with nothing_written(fake), pytest.raises(InputError, match="not both"):
+            getattr(client, operation)("prod", SelectionRequest("A"), **options)
+        assert fake.calls == Counter()
+
+    def test_keyword_defaults_are_not_options(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        selection = client.select("prod", SelectionRequest("A"), maximize=True, required_tags={})
+        assert selection.winner is not None
+
+
+class TestPromote:
+    def test_writes_the_alias_and_one_record_holding_the_request(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0", metrics={"F1": 0.9}, tags={"validated": "true"})
+        fake.add_version("A", "2.0", metrics={"F1": 0.95}, tags={"validated": "true"})
+        request = SelectionRequest("A", metric="F1", required_tags={"validated": "true"})
+        promotion = client.promote("PROD", request, reason="release 7")
+        assert fake.writes == ["set_alias", "write_audit"]
+        assert fake.aliases("A") == {"prod": 2}
+        assert (promotion.environment, promotion.old, promotion.new, promotion.changed) == (
+            "prod",
+            None,
+            "A/2",
+            True,
+        )
+        assert promotion.request == request
+        record = promotion.record
+        assert record is not None
+        assert record.record_id is not None
+        assert (record.kind, record.model, record.old, record.new, record.reason) == (
+            "promotion",
+            "A",
+            None,
+            "A/2",
+            "release 7",
+        )
+        assert record.to_dict()["details"]["request"] == request.to_dict()
+        assert client.history() == [record]  # stored as returned
+        assert client.history()[0].request == request
+
+    def test_default_reason_describes_the_policy(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0", metrics={"F1": 0.9})
+        client.set_allowance("prod", "<=1.0")
+        record = client.promote("prod", "A", metric="F1").record
+        assert record is not None
+        assert record.reason == "highest F1 within <=1.0"
+
+    def test_when_the_winner_already_holds_the_alias_nothing_is_written(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.promote("prod", "A")
+        with nothing_written(fake):
+            again = client.promote("prod", "A")
+        assert (again.changed, again.old, again.new, again.record) == (False, "A/1", "A/1", None)
+
+    def test_dry_run_writes_nothing(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        client.promote("prod", "A")
+        fake.add_version("A", "2.0")
+        with nothing_written(fake):
+            promotion = client.promote("prod", "A", dry_run=True, stage="Production")
+        assert (promotion.dry_run, promotion.changed, promotion.old, promotion.new) == (
+            True,
+            False,
+            "A/1",
+            "A/2",
+        )
+
+    @pytest.mark.parametrize(
+        "stage",
+        [
+            pytest.param("Archived", id="archived"),
+            pytest.param("archived", id="archived-lower"),
+            pytest.param("None", id="none"),
+            pytest.param("Prod", id="misspelt"),
+            pytest.param("", id="empty"),
+        ],
+    )
+    def test_a_stage_that_takes_the_model_out_of_service_is_rejected_before_any_request(
+        self, client: AllowanceClient, fake: InMemoryRegistry, stage: str
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.reset_calls()
+        with nothing_written(fake), pytest.raises(InputError, match="expected 'Production' or 'Staging'"):
+            client.promote("prod", "A", stage=stage)
+        assert fake.calls == Counter()
+
+    def test_stage_mirror_archives_the_previous_holder(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.promote("prod", "A", stage="production")
+        fake.add_version("A", "2.0")
+        fake.reset_calls()
+        promotion = client.promote("prod", "A", stage="Production")
+        assert fake.writes == ["set_alias", "transition_stage", "write_audit"]
+        assert promotion.stage == "Production"
+        assert (fake.stage("A", 1), fake.stage("A", 2)) == ("Archived", "Production")
+
+    def test_a_stage_alone_is_still_mirrored_for_the_holder(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.promote("prod", "A")
+        fake.reset_calls()
+        promotion = client.promote("prod", "A", stage="Staging")
+        assert promotion.changed
+        assert fake.writes[-2:] == ["transition_stage", "write_audit"]
+        assert (fake.stage("A", 1), fake.aliases("A")) == ("Staging", {"prod": 1})
+
+    def test_only_the_winners_model_keeps_the_alias(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0", metrics={"F1": 0.9})
+        fake.add_version("B", "1.0", metrics={"F1": 0.95})
+        client.promote("prod", "A", metric="F1")
+        fake.reset_calls()
+        promotion = client.promote("prod", ["A", "B"], metric="F1")
+        assert fake.writes == ["set_alias", "delete_alias", "write_audit"]
+        assert (fake.aliases("A"), fake.aliases("B")) == ({}, {"prod": 1})
+        assert (promotion.old, promotion.new) == ("A/1", "B/1")
+        assert promotion.record is not None
+        assert promotion.record.details["models"] == ("A", "B")
+
+    def test_a_winner_sharing_the_alias_takes_it_from_the_others(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0", metrics={"F1": 0.99})
+        fake.add_version("B", "1.0", metrics={"F1": 0.5})
+        fake.set_alias("A", "prod", 1)
+        fake.set_alias("B", "prod", 1)  # set by hand: two models hold @prod
+        fake.reset_calls()
+        promotion = client.promote("prod", ["A", "B"], metric="F1")
+        assert promotion.changed
+        assert fake.writes == ["set_alias", "delete_alias", "write_audit"]
+        assert (fake.aliases("A"), fake.aliases("B")) == ({"prod": 1}, {})
+
+    def test_no_eligible_candidate_leaves_everything_alone(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "2.0")
+        client.set_allowance("prod", "<=1.0")
+        with (
+            nothing_written(fake),
+            pytest.raises(NoEligibleCandidateError, match="@prod is unchanged") as raised,
+        ):
+            client.promote("prod", "A")
+        selection = raised.value.selection
+        assert isinstance(selection, Selection)
+        assert selection.environment == "prod"
+        assert reasons(selection) == {"A/1": "2.0 is outside <=1.0"}
+
+
+def promote_twice(client: AllowanceClient, fake: InMemoryRegistry, **options: Any) -> None:
+    """@prod moved A/1 → A/2 (1.0 → 2.0) by two promotions."""
+    fake.add_version("A", "1.0")
+    client.promote("prod", "A", **options)
+    fake.add_version("A", "2.0")
+    client.promote("prod", "A", **options)
+    fake.reset_calls()
+
+
+class TestRollback:
+    def test_goes_back_to_the_previous_holder(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        promote_twice(client, fake)
+        promoted = client.history()[0]
+        rollback = client.rollback("PROD", "A", reason="bad canary")
+        assert fake.writes == ["set_alias", "write_audit"]
+        assert fake.aliases("A") == {"prod": 1}
+        assert (rollback.old, rollback.new, rollback.changed, rollback.request) == ("A/2", "A/1", True, None)
+        record = rollback.record
+        assert record is not None
+        assert (record.kind, record.old, record.new, record.reason) == (
+            "rollback",
+            "A/2",
+            "A/1",
+            "bad canary",
+        )
+        assert record.details["undoes"] == promoted.record_id
+        assert record.details["forced"] is False
+
+    def test_rolling_back_a_rollback_goes_forward_again(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        promote_twice(client, fake)
+        client.rollback("prod", "A")
+        client.rollback("prod", "A")
+        assert fake.aliases("A") == {"prod": 2}
+
+    def test_nothing_recorded_is_refused(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        fake.set_alias("A", "prod", 1)  # by hand: no record
+        with (
+            nothing_written(fake),
+            pytest.raises(RollbackRefusedError, match="nothing to roll back: no promotion"),
+        ):
+            client.rollback("prod", "A")
+
+    def test_the_first_holder_is_refused(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        client.promote("prod", "A")
+        with (
+            nothing_written(fake),
+            pytest.raises(RollbackRefusedError, match="A/1 was the first holder of @prod"),
+        ):
+            client.rollback("prod", "A")
+
+    def test_unknown_model_is_not_found(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        with nothing_written(fake), pytest.raises(NotFoundError, match="registered model 'Nope'"):
+            client.rollback("prod", "Nope")
+
+    @pytest.mark.parametrize(
+        ("model", "allowance", "force", "refused"),
+        [
+            pytest.param(None, "*", False, False, id="inside"),
+            pytest.param(None, ">=2.0", False, True, id="outside-default"),
+            pytest.param("A", ">=2.0", False, True, id="outside-override"),
+            pytest.param(None, ">=2.0", True, False, id="outside-forced"),
+            pytest.param("A", "<=1.0", False, False, id="override-allows-it"),
+        ],
+    )
+    def test_a_target_outside_the_current_allowance_needs_force(
+        self,
+        client: AllowanceClient,
+        fake: InMemoryRegistry,
+        model: str | None,
+        allowance: str,
+        force: bool,
+        refused: bool,
+    ) -> None:
+        promote_twice(client, fake)
+        client.set_allowance("prod", allowance, model=model)
+        if refused:
+            with (
+                nothing_written(fake),
+                pytest.raises(RollbackRefusedError, match="outside the current allowance"),
+            ):
+                client.rollback("prod", "A", force=force)
+            return
+        rollback = client.rollback("prod", "A", force=force)
+        assert fake.aliases("A") == {"prod": 1}
+        assert rollback.record is not None
+        assert rollback.record.details["forced"] is force
+
+    def test_across_models_restores_the_previous_model(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0", metrics={"F1": 0.9})
+        client.promote("prod", "A", metric="F1")
+        fake.add_version("B", "1.0", metrics={"F1": 0.95})
+        client.promote("prod", ["A", "B"], metric="F1")
+        fake.reset_calls()
+        rollback = client.rollback("prod", "B")
+        assert fake.writes == ["set_alias", "delete_alias", "write_audit"]
+        assert (fake.aliases("A"), fake.aliases("B")) == ({"prod": 1}, {})
+        assert (rollback.old, rollback.new) == ("B/1", "A/1")
+
+    def test_mirrors_the_stage_the_promotion_mirrored(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        promote_twice(client, fake, stage="Production")
+        client.rollback("prod", "A")
+        assert fake.writes == ["set_alias", "transition_stage", "write_audit"]
+        assert (fake.stage("A", 1), fake.stage("A", 2)) == ("Production", "Archived")
+
+    def test_a_damaged_newer_record_does_not_hide_the_last_promotion(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        promote_twice(client, fake)
+        fake.add_audit_run({EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", DETAILS: "["})
+        fake.add_audit_run({"mlflow.user": "someone", ENVIRONMENT_TAG: "prod"})
+        assert client.rollback("prod", "A").new == "A/1"
+
+
+def arrange_replay(client: AllowanceClient, fake: InMemoryRegistry) -> SelectionRequest:
+    """A/4 (2.0) promoted by lowest F1 among validated versions; then prod narrowed to <2.0.
+
+    Replaying that request picks A/2 (lowest validated F1 below 2.0); the latest version of A would be A/3
+    (1.2, not validated) and the highest F1 A/1.
+    """
+    fake.add_version("A", "1.0", metrics={"F1": 0.5}, tags={"validated": "true"})
+    fake.add_version("A", "1.1", metrics={"F1": 0.2}, tags={"validated": "true"})
+    fake.add_version("A", "1.2", metrics={"F1": 0.1}, tags={"validated": "false"})
+    fake.add_version("A", "2.0", metrics={"F1": 0.05}, tags={"validated": "true"})
+    request = SelectionRequest("A", metric="F1", maximize=False, required_tags={"validated": "true"})
+    assert client.promote("prod", request, stage="Staging").new == "A/4"
+    client.set_allowance("prod", "<2.0")
+    fake.reset_calls()
+    return request
+
+
+class TestCheck:
+    def test_finds_a_holder_outside_a_narrowed_allowance_and_writes_nothing(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_replay(client, fake)
+        with nothing_written(fake):
+            report = client.check()
+        assert (report.ok, report.checked, report.fixes) == (False, 1, ())
+        (violation,) = report.violations
+        assert (violation.environment, violation.model, violation.version, violation.semver) == (
+            "prod",
+            "A",
+            4,
+            "2.0",
+        )
+        assert violation.problem == "2.0 is outside <2.0"
+
+    def test_fix_replays_exactly_the_stored_request(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        request = arrange_replay(client, fake)
+        report = client.check("prod", fix=True)
+        (fix,) = report.fixes
+        assert (fix.old, fix.new, fix.stage) == ("A/4", "A/2", "Staging")
+        assert fix.request == request
+        assert fix.record is not None
+        assert fix.record.request == request
+        assert fix.record.reason == "check --fix: 2.0 is outside <2.0"
+        assert fake.writes == ["set_alias", "transition_stage", "write_audit"]
+        assert client.check().ok
+
+    def test_fix_falls_back_to_the_latest_version_when_the_stored_request_is_damaged(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_replay(client, fake)
+        damaged = AuditRecord(
+            "promotion", "prod", "A", "A/1", "A/4", "ana", 0, details={"request": {"models": []}}
+        )
+        fake.add_audit_run(damaged.to_tags())
+        (fix,) = client.check(fix=True).fixes
+        assert (fix.new, fix.request) == ("A/3", SelectionRequest("A"))
+
+    @pytest.mark.parametrize(
+        ("semver", "problem"),
+        [
+            pytest.param(None, "no valid semantic version", id="no-semver"),
+            pytest.param("banana", "invalid version 'banana'", id="invalid-semver"),
+            pytest.param("3.0", "3.0 is outside <=2.0", id="outside"),
+        ],
+    )
+    def test_problems_are_named(
+        self, client: AllowanceClient, fake: InMemoryRegistry, semver: str | None, problem: str
+    ) -> None:
+        fake.add_version("A", semver)
+        fake.set_alias("A", "prod", 1)
+        client.set_allowance("prod", "<=2.0")
+        assert [v.problem for v in client.check().violations] == [problem]
+
+    @pytest.mark.parametrize(
+        ("alias", "semver", "checked"),
+        [
+            pytest.param("champion", "9.0", 0, id="alias-without-allowance"),
+            pytest.param("prod", "2.0rc1", 1, id="prerelease-inside-range"),
+            pytest.param("prod", "1.0", 1, id="inside"),
+        ],
+    )
+    def test_no_violation(
+        self, client: AllowanceClient, fake: InMemoryRegistry, alias: str, semver: str, checked: int
+    ) -> None:
+        fake.add_version("A", semver)
+        fake.set_alias("A", alias, 1)
+        client.set_allowance("prod", "<=2.0")
+        report = client.check()
+        assert (report.ok, report.checked) == (True, checked)
+
+    def test_an_override_counts_for_its_model_only(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "3.0")
+        fake.add_version("B", "3.0")
+        for name in ("A", "B"):
+            fake.set_alias(name, "prod", 1)
+        client.set_allowance("prod", "<=2.0")
+        client.set_allowance("prod", "==3.0", model="B")
+        assert [v.model for v in client.check().violations] == ["A"]
+        assert [v.model for v in client.check(models="B").violations] == []
+        assert client.check("int").checked == 0
+
+    def test_unknown_model_is_not_found(self, client: AllowanceClient) -> None:
+        with pytest.raises(NotFoundError, match="registered model 'Nope'"):
+            client.check(models=["Nope"])
+
+
+class TestHistory:
+    def test_newest_first_filtered_and_limited(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        fake.add_version("B", "1.0")
+        client.set_allowance("prod", "<=2.0")
+        client.promote("prod", ["A", "B"])  # A/1 and B/1 tie; A wins on the name
+        client.set_allowance("int", "*", model="B")
+        kinds = [(r.kind, r.environment, r.model) for r in client.history()]
+        assert kinds == [("allowance", "int", "B"), ("promotion", "prod", "A"), ("allowance", "prod", None)]
+        assert [r.kind for r in client.history("prod", limit=1)] == ["promotion"]
+        assert [r.kind for r in client.history(model="B")] == ["allowance", "promotion"]  # B competed
+
+    def test_limit_zero_reads_nothing(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        client.set_allowance("prod", "*")
+        fake.reset_calls()
+        assert client.history(limit=0) == []
+        assert fake.calls == Counter()
+
+    @pytest.mark.parametrize(
+        "limit",
+        [pytest.param(-1, id="negative"), pytest.param(True, id="bool"), pytest.param(1.5, id="float")],
+    )
+    def test_invalid_limit_is_rejected(
+        self, client: AllowanceClient, fake: InMemoryRegistry, limit: Any
+    ) -> None:
+        with nothing_written(fake), pytest.raises(InputError, match="Invalid limit"):
+            client.history(limit=limit)
+
+    def test_foreign_and_damaged_runs_are_skipped(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        client.set_allowance("prod", "<=1.0")
+        fake.add_audit_run({"mlflow.user": "someone"})
+        fake.add_audit_run({EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", DETAILS: "[]"})
+        fake.add_audit_run({EVENT_TAG: "bogus", ENVIRONMENT_TAG: "prod"})
+        fake.add_audit_run({EVENT_TAG: "promotion"})  # no environment
+        assert [r.kind for r in client.history()] == ["allowance"]
+        assert [r.kind for r in client.history("prod")] == ["allowance"]
+
+
+class TestVersions:
+    @pytest.mark.parametrize(
+        "version",
+        [pytest.param("3", id="digits"), pytest.param(3, id="int"), pytest.param(" 3 ", id="padded")],
+    )
+    def test_registry_version_accepted(
+        self, client: AllowanceClient, fake: InMemoryRegistry, version: Any
+    ) -> None:
+        for semver in ("1.0", "2.0", "3.0"):
+            fake.add_version("A", semver)
+        info = client.get_version("A", version)
+        assert (info.name, info.version, info.semver) == ("A", 3, "3.0")
+
+    @pytest.mark.parametrize(
+        "version",
+        [
+            pytest.param("٣", id="arabic-indic-digit"),
+            pytest.param("1_0", id="underscore"),
+            pytest.param("1.9", id="decimal-text"),
+            pytest.param(1.9, id="float"),
+            pytest.param(True, id="bool"),
+            pytest.param(0, id="zero"),
+            pytest.param(-1, id="negative"),
+            pytest.param("", id="empty"),
+            pytest.param(None, id="none"),
+        ],
+    )
+    def test_registry_version_rejected_before_any_request(
+        self, client: AllowanceClient, fake: InMemoryRegistry, version: Any
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.reset_calls()
+        with nothing_written(fake), pytest.raises(InputError, match="Invalid registry version"):
+            client.get_version("A", version)
+        with nothing_written(fake), pytest.raises(InputError, match="Invalid registry version"):
+            client.set_version("A", version, "2.0")
+        assert fake.calls == Counter()
+
+    def test_missing_version_is_not_found(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        with pytest.raises(NotFoundError, match=r"Model Version \(name=A, version=2\) not found"):
+            client.get_version("A", 2)
+        with nothing_written(fake), pytest.raises(NotFoundError):
+            client.set_version("A", 2, "2.0")
+
+    def test_set_version_writes_the_tag_once(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", None)
+        fake.reset_calls()
+        assert client.set_version("A", "1", "v2.0.0").semver == "v2.0.0"
+        assert fake.writes == ["set_version_tag"]
+        assert client.get_version("A", 1).semver == "v2.0.0"
+        with nothing_written(fake), pytest.raises(InvalidVersionError):
+            client.set_version("A", 1, "banana")
+
+    def test_register_model_with_a_semantic_version(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        run_id = fake.add_run(metrics={"F1": 0.9})
+        info = client.register_model(f"runs:/{run_id}/model", "A", semver="2.0", tags={"team": "ml"})
+        assert (info.name, info.version, info.semver) == ("A", 1, "2.0")
+        assert fake.writes == ["register"]
+        assert fake.version_tags("A", 1) == {"team": "ml", VERSION_TAG: "2.0"}
+
+    @pytest.mark.parametrize(
+        ("existing", "bump", "expected"),
+        [
+            pytest.param([], "minor", "0.1", id="new-model"),
+            pytest.param([], "major", "1.0", id="new-model-major"),
+            pytest.param(["1.0", "1.4.2", "banana", None], "minor", "1.5.0", id="skips-invalid"),
+            pytest.param(["1.0", "2.0.0-rc.1"], "patch", "2.0.0", id="prerelease-to-its-release"),
+            pytest.param(["v1.2.3"], "patch", "1.2.4", id="semver-prefix"),
+        ],
+    )
+    def test_register_model_with_a_bump(
+        self,
+        client: AllowanceClient,
+        fake: InMemoryRegistry,
+        existing: list[str | None],
+        bump: Any,
+        expected: str,
+    ) -> None:
+        for semver in existing:
+            fake.add_version("A", semver)
+        fake.reset_calls()
+        info = client.register_model("s3://bucket/model", "A", bump=bump)
+        assert (info.version, info.semver) == (len(existing) + 1, expected)
+        assert fake.writes == ["register"]
+        assert fake.version_tags("A", info.version) == {VERSION_TAG: expected}
+
+    @pytest.mark.parametrize(
+        ("options", "error"),
+        [
+            pytest.param({}, InputError, id="neither"),
+            pytest.param({"semver": "1.0", "bump": "minor"}, InputError, id="both"),
+            pytest.param({"bump": "minr"}, InputError, id="bad-bump"),
+            pytest.param({"semver": "banana"}, InvalidVersionError, id="bad-semver"),
+        ],
+    )
+    def test_register_model_rejects_before_writing(
+        self,
+        client: AllowanceClient,
+        fake: InMemoryRegistry,
+        options: Mapping[str, Any],
+        error: type[Exception],
+    ) -> None:
+        fake.add_version("A", "1.0")
+        with nothing_written(fake), pytest.raises(error):
+            client.register_model("s3://bucket/model", "A", **options)
