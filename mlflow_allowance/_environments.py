@@ -13,34 +13,46 @@ from __future__ import annotations
 
 import re
 
-from mlflow_allowance.errors import InvalidEnvironmentError, InvalidModelNameError
+from mlflow_allowance._schema import allowance_tag
+from mlflow_allowance.errors import InvalidEnvironmentError, InvalidModelNameError, shown
 
-__all__ = ["validate_environment", "validate_model_name"]
+__all__ = ["MAX_ENVIRONMENT_LENGTH", "MAX_MODEL_NAME_LENGTH", "validate_environment", "validate_model_name"]
 
-_ALIAS = re.compile(r"^[\w-]+$")
-_RESERVED_VERSION = re.compile(r"^v\d+$")
-_MAX_LENGTH = 255
+_ALIAS = re.compile(r"[\w-]+")
+_RESERVED_VERSION = re.compile(r"v\d+")
+#: MLflow's limit for the keys of experiment and registered-model tags.
+_TAG_KEY_LIMIT = 250
+#: The longest name whose allowance tag (``mlflow_allowance.allowance.<env>``, the longest key written with
+#: an environment in it) fits MLflow's tag-key limit; the alias itself may have 255.
+MAX_ENVIRONMENT_LENGTH = _TAG_KEY_LIMIT - len(allowance_tag(""))
+#: The size of the name column of MLflow's SQL stores; no longer name can be registered there.
+MAX_MODEL_NAME_LENGTH = 256
 
 
 def validate_environment(name: str) -> str:
     """Return the environment's alias name (lower-cased), or raise :class:`InvalidEnvironmentError`.
 
     Names are case-insensitive, so ``PROD`` and ``prod`` are one environment, held by the alias ``@prod``.
+    At most :data:`MAX_ENVIRONMENT_LENGTH` (223) characters: its allowance tag key must fit MLflow's 250.
     """
     if not isinstance(name, str) or not name.strip():
-        raise InvalidEnvironmentError(f"Invalid environment {name!r}: expected a name like 'prod' or 'int'")
+        raise InvalidEnvironmentError(
+            f"Invalid environment {shown(name)}: expected a name like 'prod' or 'int'"
+        )
     alias = name.strip().lower()
-    if len(alias) > _MAX_LENGTH:
+    if len(alias) > MAX_ENVIRONMENT_LENGTH:
         raise InvalidEnvironmentError(
-            f"Invalid environment {name!r}: longer than {_MAX_LENGTH} characters (an MLflow alias limit)"
+            f"Invalid environment {shown(name)}: longer than {MAX_ENVIRONMENT_LENGTH} characters (its tag "
+            f"key {allowance_tag('<env>')!r} must fit MLflow's {_TAG_KEY_LIMIT}-character limit)"
         )
-    if not _ALIAS.match(alias):
+    if not _ALIAS.fullmatch(alias):
         raise InvalidEnvironmentError(
-            f"Invalid environment {name!r}: only letters, digits, '_' and '-' (it becomes an MLflow alias)"
+            f"Invalid environment {shown(name)}: only letters, digits, '_' and '-' (it becomes an MLflow "
+            "alias)"
         )
-    if alias == "latest" or _RESERVED_VERSION.match(alias):
+    if alias == "latest" or _RESERVED_VERSION.fullmatch(alias):
         raise InvalidEnvironmentError(
-            f"Invalid environment {name!r}: {alias!r} is reserved by MLflow for version lookups; "
+            f"Invalid environment {shown(name)}: {shown(alias)} is reserved by MLflow for version lookups; "
             "choose another name"
         )
     return alias
@@ -53,9 +65,18 @@ def validate_model_name(name: str) -> str:
     'AImodel'
     """
     if not isinstance(name, str) or not name.strip():
-        raise InvalidModelNameError(f"Invalid model name {name!r}: expected a registered model's name")
+        raise InvalidModelNameError(f"Invalid model name {shown(name)}: expected a registered model's name")
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise InvalidModelNameError(
+            f"Invalid model name {shown(name)}: longer than {MAX_MODEL_NAME_LENGTH} characters (MLflow's "
+            "limit for registered-model names)"
+        )
     if name != name.strip() or any(ch in name for ch in "\r\n\t\0"):
         raise InvalidModelNameError(
-            f"Invalid model name {name!r}: no leading or trailing spaces or control characters"
+            f"Invalid model name {shown(name)}: no leading or trailing spaces or control characters"
+        )
+    if "/" in name or ":" in name:
+        raise InvalidModelNameError(
+            f"Invalid model name {shown(name)}: MLflow names cannot contain '/' or ':'"
         )
     return name

@@ -19,7 +19,13 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from mlflow_allowance._schema import AUDIT_EXPERIMENT, TAG_VALUE_LIMIT, VERSION_TAG, lease_experiment
+from mlflow_allowance._schema import (
+    AUDIT_EXPERIMENT,
+    LEASE_PREFIX,
+    TAG_VALUE_LIMIT,
+    VERSION_TAG,
+    lease_experiment,
+)
 from mlflow_allowance._seam import RegisteredModel
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditRecord, AuditState
 from mlflow_allowance.errors import (
@@ -77,6 +83,8 @@ class Registry:
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         with translated("connecting to MLflow"):
+            # Before MlflowClient: building it creates a missing sqlite database (and its directories).
+            _check_store_uris(tracking_uri, registry_uri)
             self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
         self.tracking_uri: str = self._client._tracking_client.tracking_uri
         self.registry_uri: str = self._client._registry_uri or self.tracking_uri
@@ -177,14 +185,30 @@ class Registry:
         return candidates
 
     def _runs(self, run_ids: set[str]) -> dict[str, Any]:
-        if not run_ids:
-            return {}
-        with translated("listing experiments"):
-            experiment_ids = [
+        """The runs of ``run_ids``: searched in the active experiments, then (only for runs not found) in
+        the deleted ones, leaving out the lease experiments, which pile up as deleted experiments."""
+        found = self._runs_in(run_ids, self._experiment_ids(ViewType.ACTIVE_ONLY))
+        missing = run_ids - found.keys()
+        if missing:
+            deleted = [
                 e.experiment_id
-                for e in _pages(self._client.search_experiments, view_type=ViewType.ALL, max_results=1000)
+                for e in self._experiments(ViewType.DELETED_ONLY)
+                if not e.name.startswith(LEASE_PREFIX)
             ]
+            found.update(self._runs_in(missing, deleted))
+        return found
+
+    def _experiment_ids(self, view_type: int) -> list[str]:
+        return [e.experiment_id for e in self._experiments(view_type)]
+
+    def _experiments(self, view_type: int) -> list[Any]:
+        with translated("listing experiments"):
+            return list(_pages(self._client.search_experiments, view_type=view_type, max_results=1000))
+
+    def _runs_in(self, run_ids: set[str], experiment_ids: list[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
+        if not run_ids or not experiment_ids:
+            return found
         ordered = sorted(run_ids)
         for start in range(0, len(ordered), RUN_BATCH):
             batch = ordered[start : start + RUN_BATCH]
@@ -470,33 +494,164 @@ def _check_length(key: str, value: str) -> None:
 
 @contextmanager
 def translated(action: str, *, model: str | None = None) -> Iterator[None]:
-    """Translate MLflow and transport errors raised while doing ``action`` into the package's errors."""
+    """Translate MLflow and transport errors raised while doing ``action`` into the package's errors.
+
+    Every message is cut to a readable length and has the secrets of any URI in it redacted.
+    """
+    from mlflow_allowance.errors import redact
+
     try:
         yield
     except AllowanceError:
         raise
     except MlflowException as exc:
         raise _translate(exc, action, model) from exc
+    except ImportError as exc:
+        raise RegistryError(
+            redact(
+                f"MLflow cannot use this store while {_shortened(action)}: {_clipped(str(exc))}; install "
+                "the package MLflow needs for the URI's scheme (e.g. a database driver)"
+            )
+        ) from exc
     except (ConnectionError, OSError) as exc:
-        raise RegistryUnavailableError(f"MLflow is unreachable while {action}: {exc}") from exc
+        raise RegistryUnavailableError(
+            redact(f"MLflow is unreachable while {_shortened(action)}: {_clipped(str(exc))}")
+        ) from exc
 
 
 def _translate(exc: MlflowException, action: str, model: str | None) -> AllowanceError:
+    from mlflow_allowance.errors import redact, shown
+
     code = exc.error_code
-    message = str(exc.message).splitlines()[0] if exc.message else code
+    action = _shortened(action)
+    message = _clipped(str(exc.message).splitlines()[0] if exc.message else code)
+    status = _server_status(exc, message)
+    if status is not None:
+        # The server answered, with an error of its own: not a connection problem, and not the user's.
+        return RegistryError(
+            redact(
+                f"MLflow server error (HTTP {status}) while {action}: {message}. The server is reachable "
+                "but failed the request; see its log"
+            )
+        )
     if code == "RESOURCE_DOES_NOT_EXIST":
         if model is not None and "version" not in message.lower():
             return NotFoundError(
-                f"registered model {model!r} does not exist; register a version first, e.g. "
-                f"mlflow_allowance.register_model(model_uri, {model!r}, semver='1.0')"
+                f"registered model {shown(model)} does not exist; register a version first, e.g. "
+                f"mlflow_allowance.register_model(model_uri, {shown(model)}, semver='1.0')"
             )
-        return NotFoundError(f"{message} (while {action})")
+        return NotFoundError(redact(f"{message} (while {action})"))
     if code in {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}:
-        return InputError(f"MLflow refused {action}: {message}")
+        return InputError(redact(f"MLflow refused {action}: {message}"))
     lowered = message.lower()
     if any(hint in lowered for hint in ("max retries", "connection", "failed to establish", "timed out")):
         return RegistryUnavailableError(
-            f"MLflow is unreachable while {action}: {message}. Check the tracking URI "
-            "(--tracking-uri or MLFLOW_TRACKING_URI) and that the server is running"
+            redact(
+                f"MLflow is unreachable while {action}: {message}. Check the tracking URI "
+                "(--tracking-uri or MLFLOW_TRACKING_URI) and that the server is running"
+            )
         )
-    return RegistryError(f"MLflow failed while {action}: {message}")
+    return RegistryError(redact(f"MLflow failed while {action}: {message}"))
+
+
+#: How MLflow's REST client reports an HTTP error status: after retrying a 5xx (in urllib3's words), or
+#: for a status it does not retry.
+_HTTP_STATUS = r"too many (\d{3}) error responses|failed with error code (\d{3}) != \d{3}"
+#: Longest part of an MLflow message repeated in ours (an HTML error page can be one long line).
+_MESSAGE_LIMIT = 500
+
+
+def _server_status(exc: MlflowException, message: str) -> int | None:
+    """The 5xx status the server answered with, or ``None`` when it did not answer with one."""
+    import re
+
+    from mlflow.exceptions import RestException
+
+    if isinstance(exc, RestException):
+        status = int(exc.get_http_status_code())
+    else:
+        found = re.search(_HTTP_STATUS, message)
+        if found is None:
+            return None
+        status = int(found.group(1) or found.group(2))
+    return status if status >= 500 else None
+
+
+def _clipped(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    """``text``, cut to ``limit`` characters (its length given) when longer."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
+
+
+def _shortened(action: str) -> str:
+    """``action`` with each long quoted input in it cut as :func:`~mlflow_allowance.errors.shown` cuts it."""
+    import re
+
+    from mlflow_allowance.errors import SHOWN_LIMIT, shown
+
+    return re.sub(f"'[^']{{{SHOWN_LIMIT},}}'", lambda found: shown(found.group()[1:-1]), action)
+
+
+def _check_store_uris(tracking_uri: str | None, registry_uri: str | None) -> None:
+    """Reject URIs MLflow would act on wrongly, before it acts: an empty one (MLflow would fall back to
+    ``sqlite:///mlflow.db``), a sqlite file in a directory that does not exist (MLflow would create the
+    directory and an empty database) or that is a directory (MLflow would retry for minutes), an HTTP URI
+    that does not parse (MLflow would fail on its first request with a bare ``ValueError``)."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    from mlflow_allowance.errors import shown
+
+    for kind, given in (("tracking", tracking_uri), ("registry", registry_uri)):
+        if given is None:
+            continue
+        if not isinstance(given, str) or not given.strip():
+            raise InputError(
+                f"Invalid {kind} URI {shown(given)}: expected e.g. http://localhost:5000 or "
+                "sqlite:///mlflow.db (leave it out for MLflow's default)"
+            )
+        _check_store_uri(kind, given)  # before MLflow parses it to resolve the other one
+    # The defaults, as MlflowClient resolves them (MLFLOW_TRACKING_URI, mlflow.set_registry_uri, ...).
+    resolved_tracking = tracking_utils._resolve_tracking_uri(tracking_uri)
+    resolved_registry = registry_utils._resolve_registry_uri(registry_uri, tracking_uri)
+    for kind, uri in (("tracking", resolved_tracking), ("registry", resolved_registry)):
+        if isinstance(uri, str) and uri not in (tracking_uri, registry_uri):
+            _check_store_uri(kind, uri)
+
+
+def _check_store_uri(kind: str, uri: str) -> None:
+    import urllib.parse
+
+    from mlflow_allowance.errors import redact, shown
+
+    invalid = f"Invalid {kind} URI {shown(redact(uri))}"
+    scheme = uri.partition(":")[0].lower()
+    if scheme == "sqlite" or scheme.startswith("sqlite+"):
+        path = _sqlite_path(uri)
+        if path is None:
+            return
+        directory = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise InputError(f"{invalid}: {shown(path)} is a directory, not a database file")
+        if not os.path.isdir(directory):
+            raise InputError(
+                f"{invalid}: the directory {shown(directory)} does not exist; create it first (MLflow "
+                "would create it, and a new, empty database)"
+            )
+    elif scheme in ("http", "https"):
+        try:
+            parts = urllib.parse.urlsplit(uri)
+            parts.port  # noqa: B018  (reading the port raises ValueError unless it is a number in range)
+        except ValueError as exc:
+            raise InputError(f"{invalid}: {exc}") from None
+        if not parts.hostname:
+            raise InputError(f"{invalid}: expected a host, e.g. http://localhost:5000")
+
+
+def _sqlite_path(uri: str) -> str | None:
+    """The database file of a ``sqlite:///`` URI; ``None`` for an in-memory or ``file:`` URI database."""
+    rest = uri.partition("://")[2]
+    path = rest[1:] if rest.startswith("/") else ""
+    path = path.partition("?")[0]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return path

@@ -12,18 +12,18 @@ so a typo fails in milliseconds and writes nothing.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeGuard
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer >= 0.29 vendors click
 from typer.core import TyperGroup
 
 from mlflow_allowance import report as render
 from mlflow_allowance._environments import validate_environment, validate_model_name
 from mlflow_allowance.allowance import VersionAllowance
-from mlflow_allowance.errors import AllowanceError, InputError, NoEligibleCandidateError
+from mlflow_allowance.errors import AllowanceError, InputError, NoEligibleCandidateError, redact, shown
 from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Selection
 from mlflow_allowance.versions import SemanticVersion
@@ -79,14 +79,22 @@ class _Settings:
 
 
 class _Group(TyperGroup):
-    """Turns the package's error tree into one line on stderr and an exit code."""
+    """Turns the package's error tree, and usage errors, into one line on stderr and an exit code."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as exc:  # the group's own options: mlflow-allowance --tracking-uri
+            raise _usage_line(exc, info_name) from None
 
     # Typer hands its commands typer.Context; the base class names the vendored click's private Context.
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except UsageError as exc:  # a command's arguments and options, an unknown command
+            raise _usage_line(exc) from None
         except (typer.Exit, typer.Abort, typer.TyperException, EOFError):
-            raise  # Typer's own: usage errors (exit 2), --help, Ctrl-C/D
+            raise  # Typer's own: --help, Ctrl-C/D
         except AllowanceError as exc:
             _fail(ctx, exc, exc.exit_code)
         except Exception as exc:
@@ -148,6 +156,15 @@ VersionRunTag = Annotated[
     typer.Option(metavar="TAG", help="Run tag holding the semantic version of versions that carry none."),
 ]
 Reason = Annotated[str, typer.Option(metavar="TEXT", help="Why, for the audit trail.")]
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        metavar="SECONDS",
+        min=0,
+        help="Wait up to SECONDS while another writer changes ENV (default: fail at once, exit 3).",
+    ),
+]
 
 
 def _version_callback(value: bool) -> None:
@@ -199,6 +216,7 @@ def set_(
     spec: Annotated[str, typer.Argument(metavar="SPEC", help="The allowance, e.g. '<=1.0' or '==2.*'.")],
     model: ModelScope = None,
     reason: Reason = "",
+    wait: Wait = 0.0,
     as_json: Json = False,
 ) -> None:
     """Set ENV's allowance (workspace-wide, or a model's override) and say how it changed.
@@ -206,7 +224,7 @@ def set_(
     Prints e.g. 'prod: widened <=1.0 → <=2.0' (or narrowed, replaced, unchanged).
     """
     _check(env=env, model=model, spec=spec)
-    change = _client(ctx).set_allowance(env, spec, model=model, reason=reason)
+    change = _client(ctx).set_allowance(env, spec, model=model, reason=reason, wait=wait)
     _emit(as_json, change.to_dict(), change.describe())
 
 
@@ -220,11 +238,16 @@ def get(ctx: typer.Context, env: Env, model: ModelScope = None, as_json: Json = 
 
 @app.command()
 def unset(
-    ctx: typer.Context, env: Env, model: ModelScope = None, reason: Reason = "", as_json: Json = False
+    ctx: typer.Context,
+    env: Env,
+    model: ModelScope = None,
+    reason: Reason = "",
+    wait: Wait = 0.0,
+    as_json: Json = False,
 ) -> None:
     """Remove ENV's workspace-wide allowance, or a model's override of it."""
     _check(env=env, model=model)
-    change = _client(ctx).unset_allowance(env, model=model, reason=reason)
+    change = _client(ctx).unset_allowance(env, model=model, reason=reason, wait=wait)
     _emit(as_json, change.to_dict(), change.describe())
 
 
@@ -302,6 +325,7 @@ def promote(
         typer.Option(metavar="STAGE", help="Also mirror the legacy registry stage (Production, Staging)."),
     ] = None,
     reason: Reason = "",
+    wait: Wait = 0.0,
     explain: Explain = False,
     require_tag: RequireTag = None,
     pre: Pre = False,
@@ -316,7 +340,9 @@ def promote(
     environment = validate_environment(env)
     request = _request(model, metric, minimize, require_tag, pre, version_run_tag)
     try:
-        promotion = _client(ctx).promote(environment, request, dry_run=dry_run, stage=stage, reason=reason)
+        promotion = _client(ctx).promote(
+            environment, request, dry_run=dry_run, stage=stage, reason=reason, wait=wait
+        )
     except NoEligibleCandidateError as exc:
         data: dict[str, Any] = {"environment": environment}
         if _is_selection(exc.selection):
@@ -340,6 +366,7 @@ def rollback(
         bool, typer.Option("--force", help="Roll back even if the target is outside the allowance.")
     ] = False,
     reason: Reason = "",
+    wait: Wait = 0.0,
     as_json: Json = False,
 ) -> None:
     """Point @ENV back at its previous holder, as recorded by the last promotion or rollback.
@@ -348,7 +375,7 @@ def rollback(
     the current allowance (unless --force).
     """
     _check(env=env, model=model)
-    promotion = _client(ctx).rollback(env, model, force=force, reason=reason)
+    promotion = _client(ctx).rollback(env, model, force=force, reason=reason, wait=wait)
     _emit(as_json, promotion.to_dict(), render.promotion_line(promotion, verb="rolled back"))
 
 
@@ -368,17 +395,25 @@ def check(
         ),
     ] = None,
     fix: Annotated[
-        bool, typer.Option("--fix", help="Re-promote each violated environment as its last promotion did.")
+        bool,
+        typer.Option(
+            "--fix",
+            help="Settle unfinished changes, repair drift (recorded), then re-promote each environment "
+            "outside its allowance as its last promotion did.",
+        ),
     ] = False,
+    wait: Wait = 0.0,
     as_json: Json = False,
 ) -> None:
-    """Find environment aliases pointing at versions outside their current allowance.
+    """Reconcile the registry with the audit trail and the allowances.
 
-    Exit status 1 when a violation remains (with --fix: when one could not be fixed), else 0.
+    Finds aliases outside their allowance, changes left unfinished, aliases or allowances changed outside
+    mlflow-allowance, two models holding one alias and stages behind their alias. Exit status 1 when a
+    violation remains (with --fix: when one could not be fixed), else 0.
     """
     _check(env=env, models=model)
     client = _client(ctx)
-    report = client.check(env, model or None, fix=fix)
+    report = client.check(env, model or None, fix=fix, wait=wait)
     remaining = report.violations
     if fix and report.violations:
         remaining = client.check(env, model or None).violations
@@ -400,6 +435,8 @@ def check(
             for v in report.violations
         ]
         typer.echo(render.table(["ENV", "MODEL", "VERSION", "SEMVER", "ALLOWANCE", "PROBLEM"], rows))
+        for record in report.repairs:
+            typer.echo(f"repaired: {render.record_line(record)}")
         for promotion in report.fixes:
             typer.echo(f"fixed: {render.promotion_line(promotion)}")
         violations = _plural(len(report.violations), "violation", "violations")
@@ -521,7 +558,7 @@ def _tags(pairs: Iterable[str] | None) -> dict[str, str]:
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"Invalid --require-tag {pair!r}: expected KEY=VALUE, e.g. validated=true")
+            raise InputError(f"Invalid --require-tag {shown(pair)}: expected KEY=VALUE, e.g. validated=true")
         tags[key.strip()] = value
     return tags
 
@@ -549,13 +586,50 @@ def _fail(ctx: typer.Context, exc: Exception, code: int) -> NoReturn:
     if debug:
         import traceback
 
-        traceback.print_exception(exc, file=sys.stderr)
+        # Redacted too: the frames' exception messages name the tracking URI.
+        typer.echo(redact("".join(traceback.format_exception(exc))), err=True, nl=False)
     message = render.one_line(str(exc)) or type(exc).__name__
     if not isinstance(exc, AllowanceError):
         hint = "" if debug else " (run with --debug for the traceback)"
         message = f"unexpected {type(exc).__name__}: {message}{hint}"
-    typer.echo(f"Error: {message}", err=True)
+    typer.echo(_error_line(message), err=True)
     raise typer.Exit(code)
+
+
+#: Longest run of non-blank characters an error line repeats; longer ones (huge input) are cut.
+_WORD_LIMIT = 200
+
+
+def _error_line(message: str) -> str:
+    """``Error: <message>`` on one line: secrets redacted, each overlong word cut (the last line of defence
+    against echoing huge input)."""
+    import re
+
+    def cut(found: re.Match[str]) -> str:
+        word = found.group()
+        return f"{word[: _WORD_LIMIT - 50]}...{word[-10:]} ({len(word)} chars)"
+
+    line = re.sub(rf"\S{{{_WORD_LIMIT + 1},}}", cut, render.one_line(redact(message)))
+    return f"Error: {line}"
+
+
+class _UsageLine(UsageError):
+    """A usage error shown as the one line every other error is, with where to read the usage."""
+
+    def __init__(self, line: str, original: UsageError) -> None:
+        super().__init__(line, original.ctx)
+        self.line = line
+
+    def show(self, file: Any = None) -> None:
+        typer.echo(self.line, err=True)
+
+
+def _usage_line(exc: UsageError, program: str | None = None) -> UsageError:
+    """``exc`` (Typer's usage error: several lines of usage and hints) as one line; ``--help`` unchanged."""
+    if isinstance(exc, NoArgsIsHelpError | _UsageLine):
+        return exc  # the bare program name prints its help, as it should
+    command = exc.ctx.command_path if exc.ctx is not None else program or PROG_NAME
+    return _UsageLine(f"{_error_line(exc.format_message())} (see {command} --help)", exc)
 
 
 def _emit(as_json: bool, data: Mapping[str, Any], text: str) -> None:

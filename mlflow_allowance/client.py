@@ -385,16 +385,23 @@ class AllowanceClient:
         return None if effective.source == "unset" else effective.allowance
 
     def _policy(
-        self, env: str, request: SelectionRequest, registered: Sequence[RegisteredModel]
+        self,
+        env: str,
+        request: SelectionRequest,
+        registered: Sequence[RegisteredModel],
+        workspace: Mapping[str, str],
     ) -> SelectionPolicy:
-        workspace = self._registry.workspace_tags()
         default = resolve_allowance(env, None, workspace).allowance
         per_model = {m.name: resolve_allowance(env, m.name, workspace, m.tags).allowance for m in registered}
         return request.policy(default, per_model)
 
-    def _select(self, env: str, request: SelectionRequest) -> Selection:
+    def _select(
+        self, env: str, request: SelectionRequest, workspace: Mapping[str, str] | None = None
+    ) -> Selection:
+        if workspace is None:
+            workspace = self._registry.workspace_tags()
         registered = [self._registry.registered_model(name) for name in request.models]
-        policy = self._policy(env, request, registered)
+        policy = self._policy(env, request, registered, workspace)
         candidates = self._registry.candidates(
             request.models,
             metric=request.metric,
@@ -406,10 +413,12 @@ class AllowanceClient:
     def _promote(
         self, env: str, request: SelectionRequest, *, stage: str | None, dry_run: bool, reason: str
     ) -> Promotion:
-        # The newest record is read before the registry: a claim on the next number then proves that no
-        # other writer moved anything in between (see docs/guarantees.md).
+        # The newest record is read before the aliases: a claim on the next number then proves that no
+        # other writer moved anything in between (see docs/guarantees.md). The workspace tags are read
+        # first, which also finds the audit experiment for the newest record's search.
+        workspace = self._registry.workspace_tags()
         newest = None if dry_run else self._newest(env)
-        selection = self._select(env, request)
+        selection = self._select(env, request, workspace)
         winner = selection.winner
         if winner is None:
             raise NoEligibleCandidateError(
@@ -462,7 +471,8 @@ class AllowanceClient:
         details = {**details, "losers": [h.name for h in others]}
 
         def write() -> None:
-            self._registry.set_alias(new.name, env, new.version)
+            if env not in new.aliases:
+                self._registry.set_alias(new.name, env, new.version)
             for other in others:
                 self._registry.delete_alias(other.name, env)
             if stage is not None and needs_stage:
@@ -807,8 +817,30 @@ class AllowanceClient:
             current = self._registry.newest_audit(env)
             if current is not None and current.record_id == concerned.record_id and not current.done:
                 return [self._settle(concerned)]
+            if current is not None and (current.seq or 0) > (concerned.seq or 0):
+                # Superseded by later changes (its writer outlived its lease): it never took effect.
+                still = next(
+                    (r for r in self._registry.read_audit(env) if r.record_id == concerned.record_id), None
+                )
+                if still is not None and still.state == "pending":
+                    return [self._registry.finish_audit(still, "abandoned")]
             return []  # settled meanwhile (by the next writer)
+        # Judge again from what the registry and the trail say now, after the newest record: a repair then
+        # claims the next number, so nothing can change between this judgement and its writes.
         newest = self._newest(env)
+        fresh_records = list(self._registry.read_audit(env))
+        fresh = self._reconcile(
+            {env},
+            self._registry.registered_models(),
+            self._registry.workspace_tags(),
+            {env: fresh_records},
+            scoped=False,
+        )
+        same = next((v for v in fresh if (v.kind, v.model) == (violation.kind, violation.model)), None)
+        if same is None:
+            return []  # repaired meanwhile
+        violation = same
+        concerned = next((r for r in fresh_records if r.record_id == violation.record_id), None)
         if violation.kind == "two-holders":
             holders = [
                 c for c in self._registry.candidates([m.name for m in self._holders(env)]) if env in c.aliases

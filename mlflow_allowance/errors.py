@@ -14,6 +14,8 @@ Invalid allowance '>=3,<2': no version can satisfy all of '<2', '>=3'
 
 from __future__ import annotations
 
+import re
+
 #: Longest echo of a user's input in an error message; longer input is cut and its length given.
 SHOWN_LIMIT = 80
 
@@ -29,6 +31,32 @@ def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
         return text
     size = len(value) if isinstance(value, str | bytes | list | tuple) else len(text)
     return f"{text[: limit - 5]}...{text[-1]} ({size} chars)"
+
+
+#: ``scheme://user:password@`` in any URI (a database URI, a tracking server behind basic auth).
+_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]{0,40}://[^\s/?#@:'\"]*):[^\s/?#'\"]*@")
+#: ``?token=...`` and other query parameters whose name ends like a credential's.
+_SECRET_PARAMETER = re.compile(
+    r"(?i)(?P<head>[?&;][\w.\-]*(?:token|password|passwd|pwd|secret|key|signature|sig|credential|auth)=)"
+    r"[^&#\s'\"]*"
+)
+_BEARER = re.compile(r"(?P<head>\bBearer\s+)[A-Za-z0-9._~+/=\-]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with the secrets of any URI in it replaced by ``***``: passwords and credential parameters.
+
+    Applied to every message the package builds from a URI or from MLflow's own errors, so a tracking URI
+    like ``http://alice:s3cr3t@host`` is never printed.
+
+    >>> redact("API request to http://alice:s3cr3t@host/api?x=1&access_token=abc failed")
+    'API request to http://alice:***@host/api?x=1&access_token=*** failed'
+    >>> redact("postgresql://mlflow:p@ss@db:5432/mlflow")
+    'postgresql://mlflow:***@db:5432/mlflow'
+    """
+    text = _USERINFO.sub(r"\g<head>:***@", text)
+    text = _SECRET_PARAMETER.sub(r"\g<head>***", text)
+    return _BEARER.sub(r"\g<head>***", text)
 
 
 class AllowanceError(Exception):

@@ -14,7 +14,16 @@ if TYPE_CHECKING:
     from mlflow_allowance.audit import AuditRecord
     from mlflow_allowance.outcomes import Promotion
 
-__all__ = ["explain", "history_table", "number", "one_line", "promotion_line", "table", "winner_line"]
+__all__ = [
+    "explain",
+    "history_table",
+    "number",
+    "one_line",
+    "promotion_line",
+    "record_line",
+    "table",
+    "winner_line",
+]
 
 
 def one_line(text: str) -> str:
@@ -102,13 +111,20 @@ def promotion_line(promotion: Promotion, verb: str = "promoted") -> str:
     return f"{env}: {verb} @{env} {old} → {promotion.new}{stage}"
 
 
+def record_line(record: AuditRecord) -> str:
+    """One audit record in one line: ``prod #4 repair AImodel/3 → AImodel/2 (complete): reason``."""
+    number = f" #{record.seq}" if record.seq is not None else ""
+    change = f"{record.old or '-'} → {record.new or '-'}"
+    return f"{record.environment}{number} {record.kind} {change} ({record.state}): {one_line(record.reason)}"
+
+
 def history_table(records: Sequence[AuditRecord]) -> str:
     """Audit records as a table: time (UTC), user, kind, environment, model, old → new, reason."""
     rows = [
         [
             record.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             record.user,
-            record.kind,
+            record.kind if record.done else f"{record.kind} [{record.state}]",
             record.environment,
             record.model or "*",
             f"{record.old or '-'} → {record.new or '-'}",

@@ -44,8 +44,9 @@ def local_server(
     backend_store_uri: str | None = None,
     port: int | None = None,
     timeout: float = 60,
+    workers: int = 1,
 ) -> Iterator[str]:
-    """Run ``mlflow server`` (one worker, proxied artifacts) for the duration of a ``with`` block.
+    """Run ``mlflow server`` (proxied artifacts) for the duration of a ``with`` block.
 
     Yields the server's URI, ``http://127.0.0.1:PORT``, once ``/health`` answers; on exit, stops the
     server's whole process group (SIGTERM, then SIGKILL).
@@ -56,6 +57,7 @@ def local_server(
         (default ``sqlite:///<root>/mlflow.db``). The server migrates it and writes to it.
     :param port: the port to listen on (default: :func:`free_port`).
     :param timeout: seconds to wait for ``/health``.
+    :param workers: server worker processes (requests of one client may land on different ones).
     :raises RuntimeError: if the server exits or is not healthy within ``timeout``; the message holds
         the server's log.
 
@@ -78,7 +80,7 @@ def local_server(
         "--artifacts-destination", str(root / "artifacts"),
         "--host", "127.0.0.1",
         "--port", str(port),
-        "--workers", "1",
+        "--workers", str(workers),
     ]  # fmt: skip
     env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)

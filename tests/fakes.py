@@ -168,19 +168,22 @@ class InMemoryRegistry:
     ``calls`` counts each protocol call (``candidates`` counts a ``registered_model`` for every model it
     had to look up itself, as ``Registry`` makes that request); ``log`` keeps them in order, and
     :attr:`writes` names the writing ones. :meth:`reset_calls` forgets them after arranging a test.
-    :meth:`another_client` gives a second client of the same store, e.g. a concurrent writer; ``clock``
-    (milliseconds since the epoch) stamps claims and runs logged with :meth:`add_audit_run`.
+    :meth:`another_client` gives a second client of the same store, e.g. a concurrent writer. The store's
+    ``clock`` (milliseconds since the epoch; default: now) stamps claims, as the server's clock does, and
+    runs logged with :meth:`add_audit_run`; records carry the time the client gave them.
     """
 
     def __init__(
         self,
         tracking_uri: str = "memory://fake",
         *,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] | None = None,
         store: Store | None = None,
     ) -> None:
+        if store is not None and clock is not None:
+            raise TypeError("give a clock or a store, not both: the store's clock stamps what it holds")
         self._tracking_uri = tracking_uri
-        self.store = Store(clock) if store is None else store
+        self.store = Store(clock or wall_clock_ms) if store is None else store
         self.calls: Counter[str] = Counter()
         self.log: list[Call] = []
         self._foreign_audit_runs = 0

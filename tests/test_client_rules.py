@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,19 +19,22 @@ import pytest
 
 from mlflow_allowance import (
     AllowanceClient,
+    AuditKind,
     AuditRecord,
+    EnvironmentBusyError,
     InputError,
     InvalidAllowanceError,
     InvalidEnvironmentError,
     InvalidVersionError,
     NoEligibleCandidateError,
     NotFoundError,
+    RegistryError,
     RollbackRefusedError,
     Selection,
     SelectionRequest,
 )
 from mlflow_allowance._schema import VERSION_TAG, allowance_tag
-from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG
 from tests.fakes import InMemoryRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +59,12 @@ def nothing_written(fake: InMemoryRegistry) -> Iterator[None]:
     yield
     assert fake.writes[writes:] == []
     assert fake.snapshot() == before
+
+
+def recorded(*writes: str) -> list[str]:
+    """The writing calls of one change under the write-ahead protocol: claim its number, record it pending,
+    make ``writes``, mark the record complete, release the claim."""
+    return ["claim", "write_audit", *writes, "finish_audit", "release"]
 
 
 def reasons(selection: Selection) -> dict[str, str]:
@@ -143,7 +153,7 @@ class TestAllowances:
         fake.add_version("A", "1.0")
         change = client.set_allowance("prod", "<=2.0", model=model, reason="ticket 42")
         assert change.changed
-        assert fake.writes == [tag_write, "write_audit"]
+        assert fake.writes == recorded(tag_write)
         (record,) = client.history()
         assert (record.kind, record.environment, record.model) == ("allowance", "prod", model)
         assert (record.old, record.new, record.reason) == (None, "<=2.0", "ticket 42")
@@ -181,7 +191,7 @@ class TestAllowances:
         fake.reset_calls()
         change = client.unset_allowance("prod", model=model)
         assert change.changed
-        assert fake.writes == [tag_delete, "write_audit"]
+        assert fake.writes == recorded(tag_delete)
         assert (client.history()[0].old, client.history()[0].new) == ("<=2.0", None)
         with nothing_written(fake):
             again = client.unset_allowance("prod", model=model)
@@ -362,7 +372,7 @@ class TestPromote:
         fake.add_version("A", "2.0", metrics={"F1": 0.95}, tags={"validated": "true"})
         request = SelectionRequest("A", metric="F1", required_tags={"validated": "true"})
         promotion = client.promote("PROD", request, reason="release 7")
-        assert fake.writes == ["set_alias", "write_audit"]
+        assert fake.writes == recorded("set_alias")
         assert fake.aliases("A") == {"prod": 2}
         assert (promotion.environment, promotion.old, promotion.new, promotion.changed) == (
             "prod",
@@ -443,7 +453,7 @@ class TestPromote:
         fake.add_version("A", "2.0")
         fake.reset_calls()
         promotion = client.promote("prod", "A", stage="Production")
-        assert fake.writes == ["set_alias", "transition_stage", "write_audit"]
+        assert fake.writes == recorded("set_alias", "transition_stage")
         assert promotion.stage == "Production"
         assert (fake.stage("A", 1), fake.stage("A", 2)) == ("Archived", "Production")
 
@@ -455,7 +465,7 @@ class TestPromote:
         fake.reset_calls()
         promotion = client.promote("prod", "A", stage="Staging")
         assert promotion.changed
-        assert fake.writes[-2:] == ["transition_stage", "write_audit"]
+        assert fake.writes[-3:] == ["transition_stage", "finish_audit", "release"]
         assert (fake.stage("A", 1), fake.aliases("A")) == ("Staging", {"prod": 1})
 
     def test_only_the_winners_model_keeps_the_alias(
@@ -466,7 +476,7 @@ class TestPromote:
         client.promote("prod", "A", metric="F1")
         fake.reset_calls()
         promotion = client.promote("prod", ["A", "B"], metric="F1")
-        assert fake.writes == ["set_alias", "delete_alias", "write_audit"]
+        assert fake.writes == recorded("set_alias", "delete_alias")
         assert (fake.aliases("A"), fake.aliases("B")) == ({}, {"prod": 1})
         assert (promotion.old, promotion.new) == ("A/1", "B/1")
         assert promotion.record is not None
@@ -482,7 +492,7 @@ class TestPromote:
         fake.reset_calls()
         promotion = client.promote("prod", ["A", "B"], metric="F1")
         assert promotion.changed
-        assert fake.writes == ["set_alias", "delete_alias", "write_audit"]
+        assert fake.writes == recorded("set_alias", "delete_alias")
         assert (fake.aliases("A"), fake.aliases("B")) == ({"prod": 1}, {})
 
     def test_no_eligible_candidate_leaves_everything_alone(
@@ -515,7 +525,7 @@ class TestRollback:
         promote_twice(client, fake)
         promoted = client.history()[0]
         rollback = client.rollback("PROD", "A", reason="bad canary")
-        assert fake.writes == ["set_alias", "write_audit"]
+        assert fake.writes == recorded("set_alias")
         assert fake.aliases("A") == {"prod": 1}
         assert (rollback.old, rollback.new, rollback.changed, rollback.request) == ("A/2", "A/1", True, None)
         record = rollback.record
@@ -601,7 +611,7 @@ class TestRollback:
         client.promote("prod", ["A", "B"], metric="F1")
         fake.reset_calls()
         rollback = client.rollback("prod", "B")
-        assert fake.writes == ["set_alias", "delete_alias", "write_audit"]
+        assert fake.writes == recorded("set_alias", "delete_alias")
         assert (fake.aliases("A"), fake.aliases("B")) == ({"prod": 1}, {})
         assert (rollback.old, rollback.new) == ("B/1", "A/1")
 
@@ -610,7 +620,7 @@ class TestRollback:
     ) -> None:
         promote_twice(client, fake, stage="Production")
         client.rollback("prod", "A")
-        assert fake.writes == ["set_alias", "transition_stage", "write_audit"]
+        assert fake.writes == recorded("set_alias", "transition_stage")
         assert (fake.stage("A", 1), fake.stage("A", 2)) == ("Production", "Archived")
 
     def test_a_damaged_newer_record_does_not_hide_the_last_promotion(
@@ -667,15 +677,15 @@ class TestCheck:
         assert fix.record is not None
         assert fix.record.request == request
         assert fix.record.reason == "check --fix: 2.0 is outside <2.0"
-        assert fake.writes == ["set_alias", "transition_stage", "write_audit"]
+        assert fake.writes == recorded("set_alias", "transition_stage")
         assert client.check().ok
 
     def test_fix_falls_back_to_the_latest_version_when_the_stored_request_is_damaged(
         self, client: AllowanceClient, fake: InMemoryRegistry
     ) -> None:
         arrange_replay(client, fake)
-        damaged = AuditRecord(
-            "promotion", "prod", "A", "A/1", "A/4", "ana", 0, details={"request": {"models": []}}
+        damaged = AuditRecord(  # the newest promotion (its number follows the allowance change's)
+            "promotion", "prod", "A", "A/1", "A/4", "ana", 0, details={"request": {"models": []}}, seq=3
         )
         fake.add_audit_run(damaged.to_tags())
         (fix,) = client.check(fix=True).fixes
@@ -723,13 +733,108 @@ class TestCheck:
             fake.set_alias(name, "prod", 1)
         client.set_allowance("prod", "<=2.0")
         client.set_allowance("prod", "==3.0", model="B")
-        assert [v.model for v in client.check().violations] == ["A"]
+        outside = [v.model for v in client.check().violations if v.kind == "outside-allowance"]
+        assert outside == ["A"]
         assert [v.model for v in client.check(models="B").violations] == []
         assert client.check("int").checked == 0
 
     def test_unknown_model_is_not_found(self, client: AllowanceClient) -> None:
         with pytest.raises(NotFoundError, match="registered model 'Nope'"):
             client.check(models=["Nope"])
+
+
+def pending(
+    kind: AuditKind = "promotion", new: str | None = "A/1", *, seq: int = 1, age_s: float = 0, **kw: Any
+) -> AuditRecord:
+    """A record another writer left pending ``age_s`` seconds ago."""
+    when = int(time.time() * 1000 - age_s * 1000)
+    details = {"models": ["A"], "stage": None} if kind == "promotion" else {}
+    return AuditRecord(
+        kind, "prod", kw.get("model", "A"), None, new, "bo", when, "", details, seq=seq, state="pending"
+    )
+
+
+class TestWriteAhead:
+    def test_each_environment_numbers_its_changes(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.set_allowance("prod", "<=2.0")
+        client.set_allowance("int", "*")
+        client.promote("prod", "A")
+        assert [(r.environment, r.seq, r.state) for r in client.history()] == [
+            ("prod", 2, "complete"),
+            ("int", 1, "complete"),
+            ("prod", 1, "complete"),
+        ]
+
+    def test_a_change_in_progress_elsewhere_makes_the_environment_busy(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.another_client().write_audit(pending(age_s=1))
+        with nothing_written(fake), pytest.raises(EnvironmentBusyError, match="prod is being changed by bo"):
+            client.promote("prod", "A")
+        assert client.select("prod", "A").winner is not None  # reading is never blocked
+
+    def test_a_number_claimed_elsewhere_makes_the_environment_busy(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.another_client().claim("prod", 1)
+        before = fake.snapshot()
+        with pytest.raises(EnvironmentBusyError, match="change 1 was claimed"):
+            client.set_allowance("prod", "<=1.0")
+        assert fake.writes == ["claim"]  # refused: it changed nothing
+        assert fake.snapshot() == before
+
+    def test_a_number_claimed_and_abandoned_long_ago_is_skipped(self) -> None:
+        clock = [int(time.time() * 1000) - 600_000]
+        fake = InMemoryRegistry(clock=lambda: clock[0])
+        fake.another_client().claim("prod", 1)  # ten minutes ago; it crashed before writing its record
+        clock[0] += 600_000
+        client = AllowanceClient(registry=fake)
+        client.set_allowance("prod", "<=1.0")
+        assert fake.writes == ["claim", *recorded("set_workspace_tag")]
+        assert [r.seq for r in client.history()] == [2]
+
+    @pytest.mark.parametrize(
+        ("shown", "state"),
+        [
+            pytest.param(True, "complete", id="change-visible"),
+            pytest.param(False, "abandoned", id="not-made"),
+        ],
+    )
+    def test_the_next_writer_settles_a_stale_pending_record(
+        self, client: AllowanceClient, fake: InMemoryRegistry, shown: bool, state: str
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.another_client().write_audit(pending(age_s=600))
+        if shown:
+            fake.set_alias("A", "prod", 1)  # the crashed writer got that far
+        fake.reset_calls()
+        client.set_allowance("prod", "<=2.0")
+        assert fake.writes == ["finish_audit", *recorded("set_workspace_tag")]
+        assert [(r.kind, r.seq, r.state) for r in client.history()] == [
+            ("allowance", 2, "complete"),
+            ("promotion", 1, state),
+        ]
+
+    def test_a_failed_write_is_recorded_as_abandoned_and_released(
+        self, client: AllowanceClient, fake: InMemoryRegistry, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fake.add_version("A", "1.0")
+
+        def refuse(name: str, alias: str, version: int) -> None:
+            raise RegistryError("MLflow failed while setting alias: disk full")
+
+        monkeypatch.setattr(fake, "set_alias", refuse)
+        with pytest.raises(RegistryError, match="disk full"):
+            client.promote("prod", "A")
+        assert fake.aliases("A") == {}
+        assert [(r.kind, r.state) for r in client.history()] == [("promotion", "abandoned")]
+        assert fake.calls["release"] == 1
+        fake.another_client().claim("prod", 2)  # the number after the abandoned one is free
 
 
 class TestHistory:
@@ -765,11 +870,20 @@ class TestHistory:
     ) -> None:
         client.set_allowance("prod", "<=1.0")
         fake.add_audit_run({"mlflow.user": "someone"})
-        fake.add_audit_run({EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", DETAILS: "[]"})
         fake.add_audit_run({EVENT_TAG: "bogus", ENVIRONMENT_TAG: "prod"})
+        fake.add_audit_run({EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", SEQ_TAG: "two"})
         fake.add_audit_run({EVENT_TAG: "promotion"})  # no environment
         assert [r.kind for r in client.history()] == ["allowance"]
         assert [r.kind for r in client.history("prod")] == ["allowance"]
+        assert client.check().foreign_records == 4
+
+    def test_a_record_whose_details_are_lost_still_counts(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        client.set_allowance("prod", "<=1.0")
+        fake.add_audit_run({EVENT_TAG: "promotion", ENVIRONMENT_TAG: "prod", DETAILS: "["})
+        newest = client.history()[0]
+        assert (newest.kind, newest.details) == ("promotion", {"unreadable_details": True})
 
 
 class TestVersions:

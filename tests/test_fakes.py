@@ -299,7 +299,7 @@ class TestInMemoryRegistry:
 
     def test_foreign_runs_are_counted_as_they_are_read(self, fake: InMemoryRegistry) -> None:
         fake.write_audit(record())
-        fake.add_audit_run({"mlflow.user": "someone"})
+        fake.add_audit_run({"mlflow.user": "someone"}, start_time=0)  # the oldest
         list(fake.read_audit())
         records = fake.read_audit()
         assert fake.foreign_audit_runs == 1  # not reset until reading starts

@@ -308,6 +308,8 @@ class TestCheck:
             "checked": 1,
             "violations": [],
             "fixes": [],
+            "repairs": [],
+            "foreign_records": 0,
         }
 
     def test_json_of_a_violation(self, cli: Cli) -> None:
@@ -324,6 +326,8 @@ class TestCheck:
             "semver": "2.0",
             "allowance": "<=1.0",
             "problem": "2.0 is outside <=1.0",
+            "kind": "outside-allowance",
+            "record_id": None,
         }
 
 

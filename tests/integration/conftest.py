@@ -40,6 +40,11 @@ def make_version(mlflow_client: MlflowClient) -> MakeVersion:
 
     ``semver=None`` leaves the version without a semantic version; ``run_tags`` go on the training run.
     """
+    return make_version_factory(mlflow_client)
+
+
+def make_version_factory(mlflow_client: MlflowClient) -> MakeVersion:
+    """What the ``make_version`` fixture gives, for tests that arrange several worlds in one test."""
     experiment = mlflow_client.create_experiment(f"training-{uuid.uuid4().hex[:8]}")
 
     def make(
