@@ -5,6 +5,8 @@ import it lazily, so ``import mlflow_allowance`` stays cheap. Everything public 
 modules whose names start with ``_`` are internal.
 """
 
+from __future__ import annotations as _annotations  # bound privately: the namespace is exactly __all__
+
 from mlflow_allowance._fluent import (
     check,
     get_allowance,
@@ -21,7 +23,7 @@ from mlflow_allowance._fluent import (
 )
 from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
 from mlflow_allowance.allowance import AllowanceComparison, VersionAllowance
-from mlflow_allowance.audit import AuditKind, AuditRecord
+from mlflow_allowance.audit import AuditKind, AuditRecord, AuditState
 from mlflow_allowance.client import AllowanceClient
 from mlflow_allowance.errors import (
     AllowanceError,
@@ -72,6 +74,7 @@ __all__ = [
     "AllowanceSource",
     "AuditKind",
     "AuditRecord",
+    "AuditState",
     "BumpPart",
     "Candidate",
     "CheckReport",

@@ -568,7 +568,7 @@ def _server_status(exc: MlflowException, message: str) -> int | None:
     from mlflow.exceptions import RestException
 
     if isinstance(exc, RestException):
-        status = int(exc.get_http_status_code())
+        status = int(exc.get_http_status_code())  # type: ignore[no-untyped-call]
     else:
         found = re.search(_HTTP_STATUS, message)
         if found is None:
@@ -611,7 +611,7 @@ def _check_store_uris(tracking_uri: str | None, registry_uri: str | None) -> Non
             )
         _check_store_uri(kind, given)  # before MLflow parses it to resolve the other one
     # The defaults, as MlflowClient resolves them (MLFLOW_TRACKING_URI, mlflow.set_registry_uri, ...).
-    resolved_tracking = tracking_utils._resolve_tracking_uri(tracking_uri)
+    resolved_tracking = tracking_utils._resolve_tracking_uri(tracking_uri)  # type: ignore[no-untyped-call]
     resolved_registry = registry_utils._resolve_registry_uri(registry_uri, tracking_uri)
     for kind, uri in (("tracking", resolved_tracking), ("registry", resolved_registry)):
         if isinstance(uri, str) and uri not in (tracking_uri, registry_uri):

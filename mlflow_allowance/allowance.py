@@ -68,7 +68,8 @@ class AllowanceComparison(enum.Enum):
 class VersionAllowance:
     """An immutable set of allowed semantic versions, parsed from what people type.
 
-    Equality and hashing follow :attr:`canonical`; parsing the canonical form gives an equal allowance.
+    Equality and hashing follow packaging's rule for each clause (``<=2`` is ``<=2.0``); parsing the
+    canonical form gives an equal allowance.
     """
 
     __slots__ = ("__dict__", "_specs")

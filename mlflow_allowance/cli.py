@@ -112,7 +112,8 @@ app = typer.Typer(
     ),
     epilog=(
         "Exit status: 0 success; 1 when no candidate is eligible, a rollback is refused or check finds "
-        "violations; 2 for bad input, an unknown model or an unreachable MLflow server."
+        "violations; 2 for bad input, an unknown model or an unreachable MLflow server; 3 when another "
+        "writer is changing the environment (retry, or wait with --wait SECONDS)."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,  # plain, stable help whether or not Rich is installed

@@ -106,7 +106,11 @@ class AllowanceClient:
         name = validate_model_name(name)
         if (semver is None) == (bump is None):
             raise InputError("register_model needs exactly one of semver='1.0' or bump='minor'")
-        parsed = SemanticVersion.parse(semver) if semver is not None else self.next_semver(name, bump)
+        if semver is not None:
+            parsed = SemanticVersion.parse(semver)
+        else:
+            assert bump is not None
+            parsed = self.next_semver(name, bump)
         all_tags = {**(tags or {}), VERSION_TAG: parsed.text}
         registered = self._registry.register(model_uri, name, all_tags, await_registration_for)
         return ModelVersionInfo(name, registered, parsed.text)
@@ -126,7 +130,7 @@ class AllowanceClient:
         number = _registry_version(version)
         return ModelVersionInfo(name, number, self._registry.version_semver(name, number))
 
-    def next_semver(self, name: str, bump: BumpPart | None) -> SemanticVersion:
+    def next_semver(self, name: str, bump: BumpPart) -> SemanticVersion:
         """The next semantic version of ``name``: its highest valid one (or ``0.0``) bumped by ``bump``."""
         if bump not in ("major", "minor", "patch"):
             raise InputError(f"Invalid bump {shown(bump)}: expected 'major', 'minor' or 'patch'")
@@ -343,7 +347,8 @@ class AllowanceClient:
             return CheckReport(violations, (), checked, (), foreign)
         repairs: list[AuditRecord] = []
         for violation in drift:
-            repairs.extend(self._retrying(wait, functools.partial(self._repair, violation, trail)))
+            scope = [m.name for m in registered] if scoped else None
+            repairs.extend(self._retrying(wait, functools.partial(self._repair, violation, trail, scope)))
         if repairs:
             registered = [self._registry.registered_model(m.name) for m in registered]
             workspace = self._registry.workspace_tags()
@@ -486,9 +491,7 @@ class AllowanceClient:
     ) -> AllowanceChange:
         newest = self._newest(env)
         old = self._stored_allowance(env, model)
-        changed = (old is None) != (new is None) or (
-            old is not None and new is not None and old.canonical != new.canonical
-        )
+        changed = old != new  # one equality rule: `<=1` over a stored `<=1.0` changes nothing
         change = AllowanceChange(env, model, old, new, changed=changed)
         if not changed:
             return change
@@ -783,8 +786,6 @@ class AllowanceClient:
                     models = {**models, scope: self._registry.registered_model(scope)}
                 except NotFoundError:
                     continue  # the model was deleted, and its override with it
-            if scope is None and scoped:
-                continue
             last = next((r for r in records if r.kind == "allowance" and r.model == scope and r.done), None)
             if last is None:
                 continue
@@ -808,7 +809,9 @@ class AllowanceClient:
                 )
         return found
 
-    def _repair(self, violation: Violation, trail: Mapping[str, list[AuditRecord]]) -> list[AuditRecord]:
+    def _repair(
+        self, violation: Violation, trail: Mapping[str, list[AuditRecord]], scope: Sequence[str] | None
+    ) -> list[AuditRecord]:
         """Settle or repair what one reconciliation violation found; return the records written."""
         env = violation.environment
         records = trail.get(env, [])
@@ -831,7 +834,7 @@ class AllowanceClient:
         fresh_records = list(self._registry.read_audit(env))
         fresh = self._reconcile(
             {env},
-            self._registry.registered_models(),
+            self._models(scope),
             self._registry.workspace_tags(),
             {env: fresh_records},
             scoped=False,
@@ -843,7 +846,9 @@ class AllowanceClient:
         concerned = next((r for r in fresh_records if r.record_id == violation.record_id), None)
         if violation.kind == "two-holders":
             holders = [
-                c for c in self._registry.candidates([m.name for m in self._holders(env)]) if env in c.aliases
+                c
+                for c in self._registry.candidates([m.name for m in self._holders(env, scope)])
+                if env in c.aliases
             ]
             if len(holders) < 2:
                 return []
@@ -860,7 +865,7 @@ class AllowanceClient:
             old = others[0].key
             return [self._write_ahead("repair", env, newest, keep.name, old, keep.key, reason, details, drop)]
         if violation.kind == "alias-drift" and concerned is not None:
-            held = self._holders(env)
+            held = self._holders(env, scope)
             new = f"{held[0].name}/{held[0].aliases[env]}" if len(held) == 1 else None
             if new == concerned.new:
                 return []
@@ -905,8 +910,14 @@ class AllowanceClient:
             ]
         return []
 
-    def _holders(self, env: str) -> list[RegisteredModel]:
-        return [m for m in self._registry.registered_models() if env in m.aliases]
+    def _models(self, scope: Sequence[str] | None) -> list[RegisteredModel]:
+        """The registered models in ``scope`` (names), else all of them."""
+        if scope is None:
+            return self._registry.registered_models()
+        return [self._registry.registered_model(name) for name in scope]
+
+    def _holders(self, env: str, scope: Sequence[str] | None) -> list[RegisteredModel]:
+        return [m for m in self._models(scope) if env in m.aliases]
 
     def _fix(self, violation: Violation) -> Promotion:
         """Re-promote a violated environment with the request its last promotion made."""

@@ -14,6 +14,11 @@ Invalid allowance '>=3,<2': no version can satisfy all of '<2', '>=3'
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow_allowance.selection import Selection
+
 import re
 
 #: Longest echo of a user's input in an error message; longer input is cut and its length given.
@@ -105,7 +110,7 @@ class NoEligibleCandidateError(AllowanceError):
 
     exit_code = 1
 
-    def __init__(self, message: str, selection: object | None = None) -> None:
+    def __init__(self, message: str, selection: Selection | None = None) -> None:
         super().__init__(message)
         self.selection = selection
 

@@ -69,22 +69,45 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "line"),
     [
-        pytest.param([], id="no-command"),
-        pytest.param(["nope"], id="unknown-command"),
-        pytest.param(["set", "prod"], id="missing-argument"),
-        pytest.param(["select", "prod"], id="missing-model"),
-        pytest.param(["history", "--limit", "0"], id="limit-below-1"),
-        pytest.param(["get", "prod", "--frobnicate"], id="unknown-option"),
+        pytest.param(
+            ["nope"], "Error: No such command 'nope'. (see mlflow-allowance --help)", id="unknown-command"
+        ),
+        pytest.param(
+            ["set", "prod"],
+            "Error: Missing argument 'SPEC'. (see mlflow-allowance set --help)",
+            id="missing-argument",
+        ),
+        pytest.param(
+            ["select", "prod"],
+            "Error: Missing option '--model' / '-m'. (see mlflow-allowance select --help)",
+            id="missing-model",
+        ),
+        pytest.param(
+            ["history", "--limit", "0"],
+            "Error: Invalid value for '--limit': Input should be greater than or equal to 1 "
+            "(see mlflow-allowance history --help)",
+            id="limit-below-1",
+        ),
+        pytest.param(
+            ["get", "prod", "--frobnicate"],
+            "Error: No such option: --frobnicate (see mlflow-allowance get --help)",
+            id="unknown-option",
+        ),
     ],
 )
-def test_usage_errors_exit_2(cli: Cli, store: Store, args: list[str]) -> None:
+def test_usage_errors_exit_2_with_one_line(cli: Cli, store: Store, args: list[str], line: str) -> None:
     before = store.state()
     result = cli(*args)
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert "Usage: mlflow-allowance" in result.stdout + result.stderr
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", line + "\n")
     assert store.state() == before
+
+
+def test_no_command_prints_the_help_and_exits_2(cli: Cli) -> None:
+    result = cli()
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: mlflow-allowance [OPTIONS] COMMAND [ARGS]...")
 
 
 def test_debug_shows_the_traceback_then_the_one_line(cli: Cli) -> None:

@@ -44,6 +44,10 @@ class World:
     faulty: AllowanceClient
     mlflow: MlflowClient
 
+    @property
+    def models(self) -> list[str]:
+        return [self.model, self.other]
+
     def holders(self) -> list[str]:
         found = []
         for name in (self.model, self.other):
@@ -124,7 +128,7 @@ def check_fix(world: World) -> object:
     world.mlflow.set_experiment_tag(
         audit.experiment_id, f"mlflow_allowance.allowance.{world.env}", "<=1.0"
     )  # narrowed outside mlflow-allowance: drift, and a holder outside the allowance
-    return world.faulty.check(world.env, fix=True)
+    return world.faulty.check(world.env, world.models, fix=True)
 
 
 def _now_ms() -> int:
@@ -158,14 +162,14 @@ def test_every_call_of_an_operation_fails_in_turn_and_check_fix_repairs(
         # An hour later: a crashed writer's claim and pending record have long run out.
         monkeypatch.setattr(client_module, "_now_ms", lambda: _now_ms() + 3_600_000)
         problems = world.disagreements()
-        report = world.healthy.check(world.env)
+        report = world.healthy.check(world.env, world.models)
         assert not problems or not report.ok, (
             f"{operation}: {fault} at call {number} ({proxy.log[number] if number < calls else '-'}) "
             f"left {problems} and check saw nothing"
         )
-        world.healthy.check(world.env, fix=True)
+        world.healthy.check(world.env, world.models, fix=True)
         assert world.disagreements() == [], f"{operation}: {fault} at call {number} not repaired"
-        again = world.healthy.check(world.env)
+        again = world.healthy.check(world.env, world.models)
         assert again.ok, f"{operation}: {fault} at call {number}: {again.to_dict()['violations']}"
         if number >= calls:
             break  # the fault came after the operation's last call: every call has had its turn
