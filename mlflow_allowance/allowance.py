@@ -49,6 +49,8 @@ _EXPECTED = (
 )
 # A variable standing for the version in range forms: '1.0<=v<=2.0', '1.0 <= version < 2.0'.
 _VARIABLE = re.compile(r"(?:(?<=^)|(?<=[<>=]))(?:v|ver|version|x)(?=$|[<>=!])", re.IGNORECASE)
+# Whitespace between two characters of versions ('1.0 2.0', '1 .0'): dropping it would glue them together.
+_SPLIT_VERSION = re.compile(r"[\w.*+!]\s+[\w.*+!]")
 _LEADING_OP = re.compile(r"^(===|~=|==|!=|<=|>=|<|>|=)")
 _TRAILING_OP = re.compile(r"(===|==|<=|>=|<|>|=)$")
 _FLIPPED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "=": "==", "==": "==", "===": "==="}
@@ -378,6 +380,11 @@ def _parse_text(text: str) -> tuple[Specifier, ...]:
     if len(text) > MAX_ALLOWANCE_LENGTH:  # before any parsing, which is linear but not free
         raise InvalidAllowanceError(
             f"Invalid allowance {shown(text)}: longer than {MAX_ALLOWANCE_LENGTH} characters"
+        )
+    if _SPLIT_VERSION.search(text):
+        raise InvalidAllowanceError(
+            f"Invalid allowance {shown(text)}: a space inside a version or between two versions; "
+            "separate clauses with ',' (e.g. '>=1.0,<2.0')"
         )
     compact = "".join(text.replace("≤", "<=").replace("≥", ">=").split())
     if not compact:

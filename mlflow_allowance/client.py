@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import math
 import os
 import random
 import time
@@ -162,6 +163,7 @@ class AllowanceClient:
         env = validate_environment(environment)
         new = VersionAllowance.parse(allowance)
         model = None if model is None else validate_model_name(model)
+        reason = _reason(reason)
         return self._retrying(wait, lambda: self._change_allowance(env, model, new, reason))
 
     def unset_allowance(
@@ -170,6 +172,7 @@ class AllowanceClient:
         """Remove ``environment``'s workspace-wide allowance, or ``model``'s override of it."""
         env = validate_environment(environment)
         model = None if model is None else validate_model_name(model)
+        reason = _reason(reason)
         return self._retrying(wait, lambda: self._change_allowance(env, model, None, reason))
 
     def get_allowance(self, environment: str, *, model: str | None = None) -> EffectiveAllowance:
@@ -253,7 +256,7 @@ class AllowanceClient:
         """
         env = validate_environment(environment)
         request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag)
-        stage = _stage(stage)
+        stage, reason = _stage(stage), _reason(reason)
         return self._retrying(
             wait, lambda: self._promote(env, request, stage=stage, dry_run=dry_run, reason=reason)
         )
@@ -268,6 +271,7 @@ class AllowanceClient:
         """
         env = validate_environment(environment)
         name = validate_model_name(model)
+        reason = _reason(reason)
         return self._retrying(wait, lambda: self._rollback(env, name, force=force, reason=reason))
 
     def _rollback(self, env: str, name: str, *, force: bool, reason: str) -> Promotion:
@@ -617,7 +621,7 @@ class AllowanceClient:
         stage = record.details.get("stage")
         if isinstance(stage, str):
             current = next((c.stage for c in self._registry.candidates([name]) if c.version == version), None)
-            if current != stage:
+            if _stage_behind(current, stage):
                 self._registry.transition_stage(name, version, stage)
         return self._registry.finish_audit(record, "complete")
 
@@ -632,7 +636,7 @@ class AllowanceClient:
 
     def _retrying(self, wait: float, attempt: Callable[[], _T]) -> _T:
         """``attempt()``, again after a pause while another writer holds the environment, up to ``wait`` s."""
-        if isinstance(wait, bool) or not isinstance(wait, int | float) or wait < 0:
+        if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait < math.inf:
             raise InputError(f"Invalid wait {shown(wait)}: expected seconds, 0 or more")
         deadline = time.monotonic() + wait
         pause = 0.1
@@ -667,7 +671,7 @@ class AllowanceClient:
                     problem = (
                         "no valid semantic version"
                         if semver_text is None
-                        else f"invalid version {semver_text!r}"
+                        else f"invalid version {shown(semver_text)}"
                     )
                 elif not allowance.allows(semver, prereleases=True):
                     problem = f"{semver} is outside {allowance}"
@@ -694,8 +698,8 @@ class AllowanceClient:
             allowance = resolve_allowance(env, None, workspace).allowance
             for record in records:
                 if record.state == "pending" and (_now_ms() - record.time) / 1000 >= _lease_seconds():
-                    if scoped and record.model not in models:
-                        continue
+                    if scoped and record.model is not None and record.model not in models:
+                        continue  # a change of a model outside the scope asked for
                     found.append(
                         Violation(
                             env,
@@ -751,7 +755,7 @@ class AllowanceClient:
                     current = next(
                         (c.stage for c in self._registry.candidates([name]) if c.version == version), None
                     )
-                    if current != stage:
+                    if _stage_behind(current, stage):
                         found.append(
                             Violation(
                                 env,
@@ -988,6 +992,15 @@ def _one_per_environment(violations: Iterable[Violation]) -> list[Violation]:
     return first
 
 
+_STAGE_RANK = {"Production": 2, "Staging": 1}
+
+
+def _stage_behind(current: str | None, mirrored: str) -> bool:
+    """Whether a version's stage is behind the one a move mirrored. A stage is the version's, not the
+    environment's: after int mirrored Staging, prod may take the same version on to Production."""
+    return _STAGE_RANK.get(current or "", 0) < _STAGE_RANK.get(mirrored, 0)
+
+
 def _strings(value: object) -> tuple[str, ...]:
     if isinstance(value, tuple | list):
         return tuple(item for item in value if isinstance(item, str))
@@ -1084,7 +1097,7 @@ def _registry_version(value: int | str) -> int:
         number = int(value.strip())
     else:
         number = None
-    if number is None or number < 1:
+    if number is None or not 1 <= number <= _MAX_REGISTRY_VERSION:
         raise InputError(f"Invalid registry version {shown(value)}: expected a positive integer like 3")
     return number
 
@@ -1112,8 +1125,20 @@ def _split_key(key: str) -> tuple[str, int]:
     return name, int(version)
 
 
+#: The largest registry version MLflow's stores can hold (a 32-bit signed integer column).
+_MAX_REGISTRY_VERSION = 2**31 - 1
+
 # Stages a promotion may mirror; "Archived" and "None" would take the model out of service.
 _STAGES = {"production": "Production", "staging": "Staging"}
+
+
+def _reason(reason: str | None) -> str:
+    """The reason for the audit trail: text (``None`` is none), at most one tag value long."""
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise InputError(f"Invalid reason {shown(reason)}: expected text")
+    return reason
 
 
 def _stage(stage: str | None) -> str | None:

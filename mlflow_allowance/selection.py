@@ -42,6 +42,8 @@ from mlflow_allowance.versions import SemanticVersion
 __all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "rank_candidates"]
 
 READY = "READY"
+#: MLflow's limit on metric keys.
+_MAX_METRIC_NAME = 250
 #: MLflow stores +-inf metrics as +-sys.float_info.max; such a value is as infinite as the one logged.
 _MLFLOW_INFINITY = sys.float_info.max
 
@@ -382,6 +384,8 @@ def _metric_name(value: object) -> str | None:
         raise TypeError(f"metric must be a metric's name or None, not {shown(value)}")
     if not value.strip():
         raise InputError("Invalid metric '': expected a metric's name, e.g. F1")
+    if len(value) > _MAX_METRIC_NAME:
+        raise InputError(f"Invalid metric {shown(value)}: MLflow metric names have at most 250 characters")
     return value
 
 
@@ -395,7 +399,7 @@ def _judge(
     if candidate.semver is None:
         return None, metric, "no semantic version"
     if semver is None:
-        return None, metric, f"version tag {candidate.semver!r} is not a valid version"
+        return None, metric, f"version tag {shown(candidate.semver)} is not a valid version"
     allowance = policy.allowance_for(candidate.name)
     if not allowance.allows(semver, prereleases=policy.prereleases):
         if semver.is_prerelease and allowance.allows(semver, prereleases=True):
@@ -406,8 +410,8 @@ def _judge(
     for tag, wanted in policy.required_tags.items():
         actual = candidate.tags.get(tag)
         if actual != wanted:
-            found = "missing" if actual is None else repr(actual)
-            return semver, metric, f"tag {tag!r} is {found}, not {wanted!r}"
+            found = "missing" if actual is None else shown(actual)
+            return semver, metric, f"tag {shown(tag)} is {found}, not {shown(wanted)}"
     if policy.metric is not None:
         if metric is None:
             return semver, None, f"no metric {policy.metric!r}"

@@ -418,6 +418,19 @@ class TestVersionAllowance:
         assert (P(left) & P(right)).canonical == canonical
         assert (P(right) & P(left)).canonical == canonical
 
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            pytest.param("1.0 2.0", id="two-versions"),
+            pytest.param("1 .0", id="split-version"),
+            pytest.param("<=2.0 rc1", id="split-prerelease"),
+        ],
+    )
+    def test_spaces_never_glue_versions_together(self, typed: str) -> None:
+        # Once, '1.0 2.0' silently became '==1.02.0' (that is, 1.2.0).
+        with pytest.raises(InvalidAllowanceError, match="a space inside a version"):
+            P(typed)
+
     def test_long_input_is_rejected_before_parsing_and_not_echoed_whole(self) -> None:
         with pytest.raises(InvalidAllowanceError) as caught:
             P("<=" + "9" * 100_000)

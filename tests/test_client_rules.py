@@ -837,6 +837,58 @@ class TestWriteAhead:
         fake.another_client().claim("prod", 2)  # the number after the abandoned one is free
 
 
+class TestStages:
+    def test_a_stage_taken_further_by_another_environment_is_not_behind(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        # int mirrors Staging onto A/1, then prod takes the same version on to Production: a stage is the
+        # version's, so int's record is not "behind" (the walkthrough's story).
+        fake.add_version("A", "1.0")
+        client.promote("int", "A", stage="Staging")
+        client.promote("prod", "A", stage="Production")
+        assert fake.stage("A", 1) == "Production"
+        assert client.check().ok
+
+    def test_a_stage_left_behind_is_found_and_mirrored(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        client.promote("prod", "A", stage="Production")
+        fake.transition_stage("A", 1, "Staging")  # by hand, outside mlflow-allowance
+        (violation,) = client.check().violations
+        assert (violation.kind, violation.model, violation.version) == ("stage-behind", "A", 1)
+        report = client.check(fix=True)
+        assert [r.kind for r in report.repairs] == ["repair"]
+        assert fake.stage("A", 1) == "Production"
+        assert client.check().ok
+
+
+class TestArguments:
+    @pytest.mark.parametrize(
+        "wait",
+        [
+            pytest.param(-1, id="negative"),
+            pytest.param(float("nan"), id="nan"),
+            pytest.param(True, id="bool"),
+        ],
+    )
+    def test_wait_must_be_seconds(self, client: AllowanceClient, fake: InMemoryRegistry, wait: Any) -> None:
+        fake.add_version("A", "1.0")
+        with nothing_written(fake), pytest.raises(InputError, match="Invalid wait"):
+            client.promote("prod", "A", wait=wait)
+
+    @pytest.mark.parametrize("reason", [pytest.param(5, id="int"), pytest.param(b"x", id="bytes")])
+    def test_reason_must_be_text(self, client: AllowanceClient, fake: InMemoryRegistry, reason: Any) -> None:
+        fake.add_version("A", "1.0")
+        with nothing_written(fake), pytest.raises(InputError, match="Invalid reason"):
+            client.set_allowance("prod", "<=1.0", reason=reason)
+
+    def test_no_reason_is_the_default_reason(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        client.set_allowance("prod", "<=1.0", reason=None)  # type: ignore[arg-type]
+        assert client.history("prod")[0].reason == "prod: set <=1.0 (was unset: any version)"
+
+
 class TestHistory:
     def test_newest_first_filtered_and_limited(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
         fake.add_version("A", "1.0")
@@ -911,6 +963,8 @@ class TestVersions:
             pytest.param(-1, id="negative"),
             pytest.param("", id="empty"),
             pytest.param(None, id="none"),
+            pytest.param(2**31, id="past-mlflow-int-column"),
+            pytest.param(str(10**30), id="huge-digits"),
         ],
     )
     def test_registry_version_rejected_before_any_request(
