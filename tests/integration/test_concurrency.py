@@ -1,4 +1,4 @@
-"""Concurrent writers against a live ``mlflow server`` with two workers: 8 processes x 25 mixed operations.
+"""Concurrent writers against a live ``mlflow server`` (PostgreSQL, two workers): 8 processes x 25 operations.
 
 Laws: no change number is recorded twice, each environment's chain of moves is unbroken (every completed
 move starts where the previous one ended), nothing is left pending, and ``check`` is clean afterwards.
@@ -29,9 +29,39 @@ OPERATIONS = 25
 WORKER = Path(__file__).with_name("concurrent_writer.py")
 
 
+#: PostgreSQL to run the server on (what production runs; sqlite answers HTTP 500 when two server workers
+#: write at once): a fresh database is created in it for the test and dropped afterwards.
+POSTGRES_ENV = "MLFLOW_ALLOWANCE_TEST_POSTGRES"
+POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
 @pytest.fixture(scope="module")
-def two_worker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with local_server(tmp_path_factory.mktemp("two-workers"), workers=2, timeout=90) as uri:
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database's URI (skips when no PostgreSQL is reachable)."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    admin_uri = os.environ.get(POSTGRES_ENV, POSTGRES_DEFAULT)
+    try:
+        admin = psycopg2.connect(admin_uri, connect_timeout=5)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {admin_uri} ({POSTGRES_ENV}): {str(exc).strip()}")
+    admin.autocommit = True
+    name = f"mlflow_allowance_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    try:
+        # SQLAlchemy's default PostgreSQL driver is psycopg 3; the dev extra installs psycopg2.
+        base = admin_uri.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://", 1)
+        yield f"{base}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def two_worker_server(tmp_path_factory: pytest.TempPathFactory, postgres_database: str) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("two-workers")
+    with local_server(root, backend_store_uri=postgres_database, workers=2, timeout=120) as uri:
         yield uri
 
 

@@ -143,8 +143,18 @@ OPERATIONS: dict[str, Callable[[World], object]] = {
 }
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("operation", list(OPERATIONS))
+#: Every fault for promote, the operation that matters most; for the others the server answering 500 and
+#: the answer lost after the server acted (a dead server is a 500 at that call that no later call escapes,
+#: which promote shows is handled; leaving it out keeps the suite within CI's budget).
+CASES = [
+    pytest.param(operation, fault, id=f"{operation}-{fault}")
+    for operation in OPERATIONS
+    for fault in FAULTS
+    if operation == "promote" or fault != "dead"
+]
+
+
+@pytest.mark.parametrize(("operation", "fault"), CASES)
 def test_every_call_of_an_operation_fails_in_turn_and_check_fix_repairs(
     mlflow_server: str, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, operation: str, fault: Fault
 ) -> None:
