@@ -7,20 +7,16 @@ outcome back. MLflow is imported only when a client is constructed.
 from __future__ import annotations
 
 import functools
-import getpass
-import math
-import os
-import random
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from mlflow_allowance import _writeahead
 from mlflow_allowance._environments import validate_environment, validate_model_name
-from mlflow_allowance._schema import LEASE_SECONDS, VERSION_TAG, allowance_tag, environment_of_allowance_tag
+from mlflow_allowance._schema import VERSION_TAG, allowance_tag, environment_of_allowance_tag
+from mlflow_allowance._writeahead import WriteAhead, retrying, split_key
 from mlflow_allowance.allowance import VersionAllowance
-from mlflow_allowance.audit import AuditKind, AuditRecord, AuditState
+from mlflow_allowance.audit import AuditKind, AuditRecord
 from mlflow_allowance.errors import (
-    EnvironmentBusyError,
     InputError,
     NoEligibleCandidateError,
     NotFoundError,
@@ -46,11 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["AllowanceClient"]
 
 _ALIAS_EVENTS = ("promotion", "rollback", "repair")
-#: Overrides :data:`~mlflow_allowance._schema.LEASE_SECONDS` (tests shorten it).
-LEASE_SECONDS_ENV = "MLFLOW_ALLOWANCE_LEASE_SECONDS"
-#: Claims tried past a newest record whose next numbers were claimed and abandoned.
-_MAX_SKIPPED_CLAIMS = 50
-_T = TypeVar("_T")
 
 
 class AllowanceClient:
@@ -76,10 +67,11 @@ class AllowanceClient:
                     "AllowanceClient takes either tracking/registry URIs or a registry, not both"
                 )
             self._registry: RegistryProtocol = registry
-            return
-        from mlflow_allowance._registry import Registry
+        else:
+            from mlflow_allowance._registry import Registry
 
-        self._registry = Registry(tracking_uri, registry_uri)
+            self._registry = Registry(tracking_uri, registry_uri)
+        self._ahead = WriteAhead(self._registry)
 
     @property
     def tracking_uri(self) -> str:
@@ -164,7 +156,7 @@ class AllowanceClient:
         new = VersionAllowance.parse(allowance)
         model = None if model is None else validate_model_name(model)
         reason = _reason(reason)
-        return self._retrying(wait, lambda: self._change_allowance(env, model, new, reason))
+        return retrying(wait, lambda: self._change_allowance(env, model, new, reason))
 
     def unset_allowance(
         self, environment: str, *, model: str | None = None, reason: str = "", wait: float = 0.0
@@ -173,7 +165,7 @@ class AllowanceClient:
         env = validate_environment(environment)
         model = None if model is None else validate_model_name(model)
         reason = _reason(reason)
-        return self._retrying(wait, lambda: self._change_allowance(env, model, None, reason))
+        return retrying(wait, lambda: self._change_allowance(env, model, None, reason))
 
     def get_allowance(self, environment: str, *, model: str | None = None) -> EffectiveAllowance:
         """The allowance ``environment`` applies (to ``model``, if given) and where it comes from."""
@@ -257,7 +249,7 @@ class AllowanceClient:
         env = validate_environment(environment)
         request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag)
         stage, reason = _stage(stage), _reason(reason)
-        return self._retrying(
+        return retrying(
             wait, lambda: self._promote(env, request, stage=stage, dry_run=dry_run, reason=reason)
         )
 
@@ -272,11 +264,11 @@ class AllowanceClient:
         env = validate_environment(environment)
         name = validate_model_name(model)
         reason = _reason(reason)
-        return self._retrying(wait, lambda: self._rollback(env, name, force=force, reason=reason))
+        return retrying(wait, lambda: self._rollback(env, name, force=force, reason=reason))
 
     def _rollback(self, env: str, name: str, *, force: bool, reason: str) -> Promotion:
         self._registry.registered_model(name)  # unknown model: NotFoundError, not "nothing to roll back"
-        newest = self._newest(env)
+        newest = self._ahead.newest(env)
         last = next(
             (r for r in self.history(env, model=name) if r.kind in _ALIAS_EVENTS and r.done and r.new),
             None,
@@ -285,7 +277,7 @@ class AllowanceClient:
             raise RollbackRefusedError(f"nothing to roll back: no promotion of {name} to {env} is recorded")
         if last.old is None:
             raise RollbackRefusedError(f"nothing to roll back to: {last.new} was the first holder of @{env}")
-        target_name, target_version = _split_key(last.old)
+        target_name, target_version = split_key(last.old)
         models = list(_recorded_models(last) or [name])
         for needed in (name, target_name):
             if needed not in models:
@@ -352,14 +344,12 @@ class AllowanceClient:
         repairs: list[AuditRecord] = []
         for violation in drift:
             scope = [m.name for m in registered] if scoped else None
-            repairs.extend(self._retrying(wait, functools.partial(self._repair, violation, trail, scope)))
+            repairs.extend(retrying(wait, functools.partial(self._repair, violation, trail, scope)))
         if repairs:
             registered = [self._registry.registered_model(m.name) for m in registered]
             workspace = self._registry.workspace_tags()
             outside, _ = self._outside_allowance(envs, registered, workspace)
-        fixes = tuple(
-            self._retrying(wait, functools.partial(self._fix, v)) for v in _one_per_environment(outside)
-        )
+        fixes = tuple(retrying(wait, functools.partial(self._fix, v)) for v in _one_per_environment(outside))
         return CheckReport(violations, fixes, checked, tuple(repairs), foreign)
 
     def history(
@@ -426,7 +416,7 @@ class AllowanceClient:
         # other writer moved anything in between (see docs/guarantees.md). The workspace tags are read
         # first, which also finds the audit experiment for the newest record's search.
         workspace = self._registry.workspace_tags()
-        newest = None if dry_run else self._newest(env)
+        newest = None if dry_run else self._ahead.newest(env)
         selection = self._select(env, request, workspace)
         winner = selection.winner
         if winner is None:
@@ -487,13 +477,13 @@ class AllowanceClient:
             if stage is not None and needs_stage:
                 self._registry.transition_stage(new.name, new.version, stage)
 
-        record = self._write_ahead(kind, env, newest, new.name, old, new.key, reason, details, write)
+        record = self._ahead.write(kind, env, newest, new.name, old, new.key, reason, details, write)
         return Promotion(env, old, new.key, True, False, stage, selection, record, request)
 
     def _change_allowance(
         self, env: str, model: str | None, new: VersionAllowance | None, reason: str
     ) -> AllowanceChange:
-        newest = self._newest(env)
+        newest = self._ahead.newest(env)
         old = self._stored_allowance(env, model)
         changed = old != new  # one equality rule: `<=1` over a stored `<=1.0` changes nothing
         change = AllowanceChange(env, model, old, new, changed=changed)
@@ -512,143 +502,8 @@ class AllowanceClient:
                 self._registry.delete_model_tag(model, key)
 
         text = reason or change.describe()
-        self._write_ahead("allowance", env, newest, model, _text(old), _text(new), text, {}, write)
+        self._ahead.write("allowance", env, newest, model, _text(old), _text(new), text, {}, write)
         return change
-
-    # The write-ahead protocol -------------------------------------------------------------------------------
-
-    def _write_ahead(
-        self,
-        kind: AuditKind,
-        env: str,
-        newest: AuditRecord | None,
-        model: str | None,
-        old: str | None,
-        new: str | None,
-        reason: str,
-        details: Mapping[str, Any],
-        write: Callable[[], None],
-    ) -> AuditRecord:
-        """Claim the environment's next change number, record the change as pending, make it, mark it done.
-
-        A crash at any point leaves either nothing (before the record), or a pending record that names the
-        change, which the next writer of the environment or ``check --fix`` settles.
-        """
-        seq = self._claim(env, newest)
-        claimed = time.monotonic()
-        try:
-            record = AuditRecord(
-                kind,
-                env,
-                model,
-                old,
-                new,
-                current_user(),
-                _now_ms(),
-                reason,
-                details,
-                seq=seq,
-                state="pending",
-            )
-            pending = self._registry.write_audit(record)
-            if time.monotonic() - claimed > _lease_seconds() / 2:
-                # Fencing: past half the lease another writer may take over; let the next one settle it.
-                raise EnvironmentBusyError(
-                    f"the lease on {env} ran out before the change was made; nothing was changed, and "
-                    f"record {seq} stays pending until the next writer or `check --fix` settles it"
-                )
-            try:
-                write()
-            except BaseException:
-                self._settle_quietly(pending)
-                raise
-            return self._registry.finish_audit(pending, "complete")
-        finally:
-            self._release_quietly(env, seq)
-
-    def _newest(self, env: str) -> AuditRecord | None:
-        """The environment's newest record; a stale pending one is settled first, a fresh one means busy."""
-        newest = self._registry.newest_audit(env)
-        if newest is None or newest.state != "pending":
-            return newest
-        age = (_now_ms() - newest.time) / 1000
-        if age < _lease_seconds():
-            raise EnvironmentBusyError(
-                f"{env} is being changed by {newest.user} ({newest.kind} {newest.old or '-'} → "
-                f"{newest.new or '-'}, {age:.0f} s ago); retry, or wait with --wait SECONDS"
-            )
-        return self._settle(newest)
-
-    def _claim(self, env: str, newest: AuditRecord | None) -> int:
-        """Claim the number after ``newest``'s (skipping claims abandoned before their record was written)."""
-        seq = (newest.seq or 0) + 1 if newest is not None else 1
-        for _ in range(_MAX_SKIPPED_CLAIMS):
-            if self._registry.claim(env, seq):
-                return seq
-            claimed_at = self._registry.claimed_at(env, seq)
-            if claimed_at is not None and (_now_ms() - claimed_at) / 1000 < _lease_seconds():
-                raise EnvironmentBusyError(
-                    f"{env} is being changed by another writer (change {seq} was claimed "
-                    f"{(_now_ms() - claimed_at) / 1000:.0f} s ago); retry, or wait with --wait SECONDS"
-                )
-            later = self._registry.newest_audit(env)
-            if later is not None and (later.seq or 0) >= seq:
-                raise EnvironmentBusyError(f"{env} changed while this change was prepared; retry")
-            seq += 1
-        raise EnvironmentBusyError(f"{env}: {_MAX_SKIPPED_CLAIMS} change numbers claimed and never recorded")
-
-    def _settle(self, record: AuditRecord) -> AuditRecord:
-        """Finish a pending record: ``complete`` when the registry shows its change (finishing the steps
-        after the alias), ``abandoned`` when it does not."""
-        env = record.environment
-        if record.kind == "allowance":
-            stored = self._stored_allowance(env, record.model)
-            state: AuditState = "complete" if _text(stored) == record.new else "abandoned"
-            return self._registry.finish_audit(record, state)
-        if record.new is None:
-            return self._registry.finish_audit(record, "abandoned")
-        name, version = _split_key(record.new)
-        try:
-            holder = self._registry.registered_model(name).aliases.get(env)
-        except NotFoundError:
-            holder = None
-        if holder != version:
-            return self._registry.finish_audit(record, "abandoned")
-        for loser in _strings(record.details.get("losers")):
-            with _ignored(NotFoundError):
-                if env in self._registry.registered_model(loser).aliases:
-                    self._registry.delete_alias(loser, env)
-        stage = record.details.get("stage")
-        if isinstance(stage, str):
-            current = next((c.stage for c in self._registry.candidates([name]) if c.version == version), None)
-            if _stage_behind(current, stage):
-                self._registry.transition_stage(name, version, stage)
-        return self._registry.finish_audit(record, "complete")
-
-    def _settle_quietly(self, record: AuditRecord) -> None:
-        """Settle right after a failed write, if the registry can still be reached; else leave it pending."""
-        with _ignored(Exception):
-            self._settle(record)
-
-    def _release_quietly(self, env: str, seq: int) -> None:
-        with _ignored(Exception):  # an unreleased claim only shows as an extra (deleted-able) experiment
-            self._registry.release(env, seq)
-
-    def _retrying(self, wait: float, attempt: Callable[[], _T]) -> _T:
-        """``attempt()``, again after a pause while another writer holds the environment, up to ``wait`` s."""
-        if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait < math.inf:
-            raise InputError(f"Invalid wait {shown(wait)}: expected seconds, 0 or more")
-        deadline = time.monotonic() + wait
-        pause = 0.1
-        while True:
-            try:
-                return attempt()
-            except EnvironmentBusyError:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise
-                time.sleep(min(left, pause * (0.5 + random.random())))
-                pause = min(pause * 2, 2.0)
 
     # Reconciliation -----------------------------------------------------------------------------------------
 
@@ -697,7 +552,10 @@ class AllowanceClient:
                 continue
             allowance = resolve_allowance(env, None, workspace).allowance
             for record in records:
-                if record.state == "pending" and (_now_ms() - record.time) / 1000 >= _lease_seconds():
+                if (
+                    record.state == "pending"
+                    and (_writeahead.now_ms() - record.time) / 1000 >= _writeahead.lease_seconds()
+                ):
                     if scoped and record.model is not None and record.model not in models:
                         continue  # a change of a model outside the scope asked for
                     found.append(
@@ -715,7 +573,7 @@ class AllowanceClient:
                     )
             holders = sorted((m.name, m.aliases[env]) for m in registered if env in m.aliases)
             last = next((r for r in records if r.kind in _ALIAS_EVENTS and r.done), None)
-            expected = _split_key(last.new) if last is not None and last.new else None
+            expected = split_key(last.new) if last is not None and last.new else None
             if len(holders) > 1:
                 found.append(
                     Violation(
@@ -755,7 +613,7 @@ class AllowanceClient:
                     current = next(
                         (c.stage for c in self._registry.candidates([name]) if c.version == version), None
                     )
-                    if _stage_behind(current, stage):
+                    if _writeahead.stage_behind(current, stage):
                         found.append(
                             Violation(
                                 env,
@@ -823,7 +681,7 @@ class AllowanceClient:
         if violation.kind == "pending" and concerned is not None:
             current = self._registry.newest_audit(env)
             if current is not None and current.record_id == concerned.record_id and not current.done:
-                return [self._settle(concerned)]
+                return [self._ahead.settle(concerned)]
             if current is not None and (current.seq or 0) > (concerned.seq or 0):
                 # Superseded by later changes (its writer outlived its lease): it never took effect.
                 still = next(
@@ -834,7 +692,7 @@ class AllowanceClient:
             return []  # settled meanwhile (by the next writer)
         # Judge again from what the registry and the trail say now, after the newest record: a repair then
         # claims the next number, so nothing can change between this judgement and its writes.
-        newest = self._newest(env)
+        newest = self._ahead.newest(env)
         fresh_records = list(self._registry.read_audit(env))
         fresh = self._reconcile(
             {env},
@@ -867,7 +725,7 @@ class AllowanceClient:
                     self._registry.delete_alias(other.name, env)
 
             old = others[0].key
-            return [self._write_ahead("repair", env, newest, keep.name, old, keep.key, reason, details, drop)]
+            return [self._ahead.write("repair", env, newest, keep.name, old, keep.key, reason, details, drop)]
         if violation.kind == "alias-drift" and concerned is not None:
             held = self._holders(env, scope)
             new = f"{held[0].name}/{held[0].aliases[env]}" if len(held) == 1 else None
@@ -877,7 +735,7 @@ class AllowanceClient:
             adopted: dict[str, Any] = {"models": [m.name for m in held], "stage": None, "adopted": True}
             model = held[0].name if held else violation.model
             return [
-                self._write_ahead(
+                self._ahead.write(
                     "repair", env, newest, model, concerned.new, new, reason, adopted, lambda: None
                 )
             ]
@@ -893,14 +751,14 @@ class AllowanceClient:
             def mirror() -> None:
                 self._registry.transition_stage(name, version, stage)
 
-            return [self._write_ahead("repair", env, newest, name, key, key, reason, mirrored, mirror)]
+            return [self._ahead.write("repair", env, newest, name, key, key, reason, mirrored, mirror)]
         if violation.kind == "allowance-drift" and concerned is not None:
             stored = self._stored_allowance(env, violation.model)
             if _text(stored) == concerned.new:
                 return []
             reason = f"check --fix: adopted the allowance set outside mlflow-allowance; {violation.problem}"
             return [
-                self._write_ahead(
+                self._ahead.write(
                     "allowance",
                     env,
                     newest,
@@ -945,32 +803,6 @@ class AllowanceClient:
         )
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _lease_seconds() -> float:
-    """How long a claim or a pending record counts as held: ``MLFLOW_ALLOWANCE_LEASE_SECONDS``, else 120."""
-    text = os.environ.get(LEASE_SECONDS_ENV)
-    try:
-        return float(text) if text else float(LEASE_SECONDS)
-    except ValueError:
-        raise InputError(f"Invalid {LEASE_SECONDS_ENV}={shown(text)}: expected seconds, e.g. 120") from None
-
-
-class _ignored:
-    """``contextlib.suppress``, typed for the one use here: best-effort clean-up."""
-
-    def __init__(self, *errors: type[BaseException]) -> None:
-        self._errors = errors
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
-        return kind is not None and issubclass(kind, self._errors)
-
-
 def _by_environment(records: Iterable[AuditRecord]) -> dict[str, list[AuditRecord]]:
     """Records grouped by environment, each group newest first (by sequence number, then time)."""
     grouped: dict[str, list[AuditRecord]] = {}
@@ -992,37 +824,11 @@ def _one_per_environment(violations: Iterable[Violation]) -> list[Violation]:
     return first
 
 
-_STAGE_RANK = {"Production": 2, "Staging": 1}
-
-
-def _stage_behind(current: str | None, mirrored: str) -> bool:
-    """Whether a version's stage is behind the one a move mirrored. A stage is the version's, not the
-    environment's: after int mirrored Staging, prod may take the same version on to Production."""
-    return _STAGE_RANK.get(current or "", 0) < _STAGE_RANK.get(mirrored, 0)
-
-
-def _strings(value: object) -> tuple[str, ...]:
-    if isinstance(value, tuple | list):
-        return tuple(item for item in value if isinstance(item, str))
-    return ()
-
-
 def _canonical_or_raw(text: str) -> str:
     try:
         return VersionAllowance.parse(text).canonical
     except InputError:
         return text
-
-
-def current_user() -> str:
-    """Who is acting, for the audit trail: ``MLFLOW_ALLOWANCE_USER``, else the login name."""
-    user = os.environ.get("MLFLOW_ALLOWANCE_USER")
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except Exception:  # getpass raises various errors without a login name (containers)
-        return "unknown"
 
 
 def _request(
@@ -1118,11 +924,6 @@ def _environments(tags: Mapping[str, str]) -> list[str]:
 
 def _text(allowance: VersionAllowance | None) -> str | None:
     return None if allowance is None else allowance.canonical
-
-
-def _split_key(key: str) -> tuple[str, int]:
-    name, _, version = key.rpartition("/")
-    return name, int(version)
 
 
 #: The largest registry version MLflow's stores can hold (a 32-bit signed integer column).

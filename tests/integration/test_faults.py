@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from mlflow.tracking import MlflowClient
 
-import mlflow_allowance.client as client_module
+import mlflow_allowance._writeahead as writeahead_module
 from mlflow_allowance import AllowanceClient, AllowanceError
 
 from .conftest import MakeVersion, make_version_factory
@@ -162,7 +162,7 @@ def test_every_call_of_an_operation_fails_in_turn_and_check_fix_repairs(
     failed_at = []
     for number in range(MAX_CALLS):
         world = arrange(mlflow_server, proxy)
-        monkeypatch.setattr(client_module, "_now_ms", _now_ms)
+        monkeypatch.setattr(writeahead_module, "now_ms", _now_ms)
         proxy.plan({number: fault})  # only the faulty client's calls go through the proxy
         try:
             run(world)
@@ -170,7 +170,7 @@ def test_every_call_of_an_operation_fails_in_turn_and_check_fix_repairs(
             failed_at.append(number)
         calls = len(proxy.log)
         # An hour later: a crashed writer's claim and pending record have long run out.
-        monkeypatch.setattr(client_module, "_now_ms", lambda: _now_ms() + 3_600_000)
+        monkeypatch.setattr(writeahead_module, "now_ms", lambda: _now_ms() + 3_600_000)
         problems = world.disagreements()
         report = world.healthy.check(world.env, world.models)
         assert not problems or not report.ok, (
