@@ -12,6 +12,7 @@ pending record by looking at the registry. See docs/guarantees.md.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import math
 import os
@@ -27,6 +28,7 @@ from mlflow_allowance.outcomes import resolve_allowance
 
 if TYPE_CHECKING:
     from mlflow_allowance._seam import RegistryProtocol
+    from mlflow_allowance.allowance import VersionAllowance
 
 __all__ = [
     "LEASE_SECONDS_ENV",
@@ -138,7 +140,9 @@ class WriteAhead:
         after the alias), ``abandoned`` when it does not."""
         env = record.environment
         if record.kind == "allowance":
-            state: AuditState = "complete" if self._stored(env, record.model) == record.new else "abandoned"
+            stored = self.stored_allowance(env, record.model)
+            stored_text = None if stored is None else stored.canonical
+            state: AuditState = "complete" if stored_text == record.new else "abandoned"
             return self._registry.finish_audit(record, state)
         if record.new is None:
             return self._registry.finish_audit(record, "abandoned")
@@ -150,31 +154,34 @@ class WriteAhead:
         if holder != version:
             return self._registry.finish_audit(record, "abandoned")
         for loser in strings(record.details.get("losers")):
-            with _ignored(NotFoundError):
+            with contextlib.suppress(NotFoundError):
                 if env in self._registry.registered_model(loser).aliases:
                     self._registry.delete_alias(loser, env)
         stage = record.details.get("stage")
-        if isinstance(stage, str):
-            current = next((c.stage for c in self._registry.candidates([name]) if c.version == version), None)
-            if stage_behind(current, stage):
-                self._registry.transition_stage(name, version, stage)
+        if isinstance(stage, str) and stage_behind(self.stage_of(name, version), stage):
+            self._registry.transition_stage(name, version, stage)
         return self._registry.finish_audit(record, "complete")
 
     def _settle_quietly(self, record: AuditRecord) -> None:
         """Settle right after a failed write, if the registry can still be reached; else leave it pending."""
-        with _ignored(Exception):
+        with contextlib.suppress(Exception):
             self.settle(record)
 
     def _release_quietly(self, env: str, seq: int) -> None:
-        with _ignored(Exception):  # an unreleased claim only shows as an extra (deleted-able) experiment
+        # An unreleased claim only shows as one more (deletable) experiment.
+        with contextlib.suppress(Exception):
             self._registry.release(env, seq)
 
-    def _stored(self, env: str, model: str | None) -> str | None:
-        """The allowance stored exactly at this scope, as canonical text (``None`` when unset)."""
+    def stored_allowance(self, env: str, model: str | None) -> VersionAllowance | None:
+        """The allowance stored exactly at this scope (the model's override, or the default), if any."""
         workspace = self._registry.workspace_tags() if model is None else {}
         model_tags = None if model is None else self._registry.registered_model(model).tags
         effective = resolve_allowance(env, model, workspace, model_tags)
-        return None if effective.source == "unset" else effective.allowance.canonical
+        return None if effective.source == "unset" else effective.allowance
+
+    def stage_of(self, name: str, version: int) -> str | None:
+        """The legacy stage of ``name/version`` (``None`` when it has none, or the version is gone)."""
+        return next((c.stage for c in self._registry.candidates([name]) if c.version == version), None)
 
 
 def retrying(wait: float, attempt: Callable[[], _T]) -> _T:
@@ -231,19 +238,6 @@ def current_user() -> str:
         return getpass.getuser()
     except Exception:  # getpass raises various errors without a login name (containers)
         return "unknown"
-
-
-class _ignored:
-    """``contextlib.suppress``, typed for the one use here: best-effort clean-up."""
-
-    def __init__(self, *errors: type[BaseException]) -> None:
-        self._errors = errors
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
-        return kind is not None and issubclass(kind, self._errors)
 
 
 def strings(value: object) -> tuple[str, ...]:

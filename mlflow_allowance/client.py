@@ -34,7 +34,7 @@ from mlflow_allowance.outcomes import (
 )
 from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, rank_candidates
-from mlflow_allowance.versions import BumpPart, SemanticVersion
+from mlflow_allowance.versions import BumpPart, SemanticVersion, _parse_or_none
 
 if TYPE_CHECKING:
     from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
@@ -342,8 +342,8 @@ class AllowanceClient:
         if not fix:
             return CheckReport(violations, (), checked, (), foreign)
         repairs: list[AuditRecord] = []
+        scope = [m.name for m in registered] if scoped else None
         for violation in drift:
-            scope = [m.name for m in registered] if scoped else None
             repairs.extend(retrying(wait, functools.partial(self._repair, violation, trail, scope)))
         if repairs:
             registered = [self._registry.registered_model(m.name) for m in registered]
@@ -375,13 +375,6 @@ class AllowanceClient:
         return records
 
     # Internals ----------------------------------------------------------------------------------------
-
-    def _stored_allowance(self, env: str, model: str | None) -> VersionAllowance | None:
-        """The allowance stored exactly at this scope (the model's override, or the default), if any."""
-        workspace = self._registry.workspace_tags() if model is None else {}
-        model_tags = None if model is None else self._registry.registered_model(model).tags
-        effective = resolve_allowance(env, model, workspace, model_tags)
-        return None if effective.source == "unset" else effective.allowance
 
     def _policy(
         self,
@@ -484,7 +477,7 @@ class AllowanceClient:
         self, env: str, model: str | None, new: VersionAllowance | None, reason: str
     ) -> AllowanceChange:
         newest = self._ahead.newest(env)
-        old = self._stored_allowance(env, model)
+        old = self._ahead.stored_allowance(env, model)
         changed = old != new  # one equality rule: `<=1` over a stored `<=1.0` changes nothing
         change = AllowanceChange(env, model, old, new, changed=changed)
         if not changed:
@@ -610,9 +603,7 @@ class AllowanceClient:
                 elif isinstance(last.details.get("stage"), str):
                     stage = last.details["stage"]
                     name, version = expected
-                    current = next(
-                        (c.stage for c in self._registry.candidates([name]) if c.version == version), None
-                    )
+                    current = self._ahead.stage_of(name, version)
                     if _writeahead.stage_behind(current, stage):
                         found.append(
                             Violation(
@@ -753,7 +744,7 @@ class AllowanceClient:
 
             return [self._ahead.write("repair", env, newest, name, key, key, reason, mirrored, mirror)]
         if violation.kind == "allowance-drift" and concerned is not None:
-            stored = self._stored_allowance(env, violation.model)
+            stored = self._ahead.stored_allowance(env, violation.model)
             if _text(stored) == concerned.new:
                 return []
             reason = f"check --fix: adopted the allowance set outside mlflow-allowance; {violation.problem}"
@@ -906,15 +897,6 @@ def _registry_version(value: int | str) -> int:
     if number is None or not 1 <= number <= _MAX_REGISTRY_VERSION:
         raise InputError(f"Invalid registry version {shown(value)}: expected a positive integer like 3")
     return number
-
-
-def _parse_or_none(text: str | None) -> SemanticVersion | None:
-    if text is None:
-        return None
-    try:
-        return SemanticVersion.parse(text)
-    except InputError:
-        return None
 
 
 def _environments(tags: Mapping[str, str]) -> list[str]:

@@ -36,8 +36,8 @@ from typing import Any
 
 from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.allowance import VersionAllowance
-from mlflow_allowance.errors import InputError, InvalidVersionError, shown
-from mlflow_allowance.versions import SemanticVersion
+from mlflow_allowance.errors import InputError, shown
+from mlflow_allowance.versions import SemanticVersion, _parse_or_none
 
 __all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "rank_candidates"]
 
@@ -470,15 +470,6 @@ def _encode_number(value: float) -> float | str:
 
 def _decode_number(value: float | str) -> float:
     return float(value)
-
-
-def _parse_or_none(text: str | None) -> SemanticVersion | None:
-    if text is None:
-        return None
-    try:
-        return SemanticVersion.parse(text)
-    except InvalidVersionError:
-        return None
 
 
 def _winner_dict(verdict: Verdict) -> dict[str, Any]:

@@ -170,3 +170,13 @@ def _parse(text: str) -> Version:
         return Version(stripped)
     except ValueError:  # InvalidVersion, or a number past int()'s 4300-digit limit
         raise InvalidVersionError(f"Invalid version {shown(text)}: {_EXPECTED}") from None
+
+
+def _parse_or_none(text: str | None) -> SemanticVersion | None:
+    """``text`` parsed, or ``None`` when it is missing or not a version (a tag read back, say)."""
+    if text is None:
+        return None
+    try:
+        return SemanticVersion.parse(text)
+    except InvalidVersionError:
+        return None
