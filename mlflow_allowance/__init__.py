@@ -9,6 +9,8 @@ from __future__ import annotations as _annotations  # bound privately: the names
 
 from mlflow_allowance._fluent import (
     check,
+    datasets,
+    evaluate,
     get_allowance,
     get_version,
     history,
@@ -25,6 +27,7 @@ from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
 from mlflow_allowance.allowance import AllowanceComparison, VersionAllowance
 from mlflow_allowance.audit import AuditKind, AuditRecord, AuditState
 from mlflow_allowance.client import AllowanceClient
+from mlflow_allowance.datasets import DatasetInfo, DatasetRef, Score
 from mlflow_allowance.errors import (
     AllowanceError,
     EnvironmentBusyError,
@@ -33,6 +36,7 @@ from mlflow_allowance.errors import (
     InvalidEnvironmentError,
     InvalidModelNameError,
     InvalidVersionError,
+    MissingExtraError,
     NoEligibleCandidateError,
     NotFoundError,
     RegistryError,
@@ -44,6 +48,7 @@ from mlflow_allowance.outcomes import (
     AllowanceSource,
     CheckReport,
     EffectiveAllowance,
+    Evaluation,
     ModelVersionInfo,
     Promotion,
     Violation,
@@ -78,13 +83,17 @@ __all__ = [
     "BumpPart",
     "Candidate",
     "CheckReport",
+    "DatasetInfo",
+    "DatasetRef",
     "EffectiveAllowance",
     "EnvironmentBusyError",
+    "Evaluation",
     "InputError",
     "InvalidAllowanceError",
     "InvalidEnvironmentError",
     "InvalidModelNameError",
     "InvalidVersionError",
+    "MissingExtraError",
     "ModelVersionInfo",
     "NoEligibleCandidateError",
     "NotFoundError",
@@ -94,6 +103,7 @@ __all__ = [
     "RegistryProtocol",
     "RegistryUnavailableError",
     "RollbackRefusedError",
+    "Score",
     "Selection",
     "SelectionPolicy",
     "SelectionRequest",
@@ -104,6 +114,8 @@ __all__ = [
     "ViolationKind",
     "__version__",
     "check",
+    "datasets",
+    "evaluate",
     "get_allowance",
     "get_version",
     "history",

@@ -16,6 +16,8 @@ from mlflow_allowance.client import AllowanceClient
 
 __all__ = [
     "check",
+    "datasets",
+    "evaluate",
     "get_allowance",
     "get_version",
     "history",
@@ -71,3 +73,5 @@ promote = _fluent(AllowanceClient.promote)
 rollback = _fluent(AllowanceClient.rollback)
 check = _fluent(AllowanceClient.check)
 history = _fluent(AllowanceClient.history)
+evaluate = _fluent(AllowanceClient.evaluate)
+datasets = _fluent(AllowanceClient.datasets)

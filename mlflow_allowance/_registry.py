@@ -7,6 +7,7 @@ Everything above this module receives plain records (:class:`Candidate`, :class:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
@@ -22,12 +23,21 @@ from mlflow.tracking import MlflowClient
 from mlflow_allowance._schema import (
     AUDIT_EXPERIMENT,
     LEASE_PREFIX,
+    SCORE_DATASET,
+    SCORE_DIGEST,
+    SCORE_ERROR,
+    SCORE_MODEL,
+    SCORE_VERSION,
+    SCORES_EXPERIMENT,
     TAG_VALUE_LIMIT,
     VERSION_TAG,
+    dataset_of_tag,
+    dataset_tag,
     lease_experiment,
 )
 from mlflow_allowance._seam import RegisteredModel
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditRecord, AuditState
+from mlflow_allowance.datasets import DatasetInfo, DatasetRef, Score
 from mlflow_allowance.errors import (
     AllowanceError,
     InputError,
@@ -37,12 +47,14 @@ from mlflow_allowance.errors import (
 )
 from mlflow_allowance.selection import Candidate
 
-__all__ = ["Registry", "quote"]
+__all__ = ["Registry", "current_uris", "quote"]
 
 #: Run ids per ``search_runs`` request; MLflow's filter parser handles this many comfortably.
 RUN_BATCH = 100
 #: Model versions per ``search_model_versions`` page (MLflow's default; its maximum is 200,000).
 VERSION_PAGE = 10_000
+#: Score runs per ``search_runs`` page (MLflow's maximum for one page).
+SCORE_PAGE = 50_000
 #: Tags per create_run / log_batch request (MLflow accepts up to 1,000 per batch).
 _TAGS_PER_REQUEST = 100
 _STATUS_OF: dict[AuditState, str] = {"pending": "RUNNING", "complete": "FINISHED", "abandoned": "FAILED"}
@@ -89,6 +101,7 @@ class Registry:
         self.tracking_uri: str = self._client._tracking_client.tracking_uri
         self.registry_uri: str = self._client._registry_uri or self.tracking_uri
         self._audit_experiment_id: str | None = None
+        self._scores_experiment_id: str | None = None
         self._foreign_audit_runs = 0
         self._claims: dict[tuple[str, int], str] = {}
 
@@ -137,13 +150,15 @@ class Registry:
         metric: str | None = None,
         version_run_tag: str | None = None,
         registered: Sequence[RegisteredModel] = (),
+        dataset: DatasetRef | None = None,
     ) -> list[Candidate]:
-        """Every version of ``models`` as a :class:`Candidate`, with metrics from its training run.
+        """Every version of ``models`` as a :class:`Candidate`, with metrics from its training run (or,
+        given a pinned ``dataset``, the scores recorded on it).
 
         Requests grow with N / page size: one paginated ``search_model_versions`` for all models, one
         ``get_registered_model`` per model not already given in ``registered`` (aliases are not in search
         results), and — only when a metric or a run tag is needed — ``search_runs`` batched by
-        :data:`RUN_BATCH` run ids.
+        :data:`RUN_BATCH` run ids; on a dataset, one paginated ``search_runs`` for its scores instead.
         """
         known = {model.name: model for model in registered}
         registered_by_name = {name: known.get(name) or self.registered_model(name) for name in models}
@@ -157,12 +172,16 @@ class Registry:
                 )
             )
         runs: dict[str, Any] = {}
-        if metric is not None or version_run_tag is not None:
+        if (metric is not None and dataset is None) or version_run_tag is not None:
             runs = self._runs({v.run_id for v in versions if v.run_id})
+        scores = self.scores(dataset, models) if dataset is not None else {}
         candidates = []
         for mv in versions:
             run = runs.get(mv.run_id) if mv.run_id else None
             metrics: dict[str, float] = dict(run.data.metrics) if run is not None else {}
+            score = scores.get((mv.name, int(mv.version)))
+            if dataset is not None:
+                metrics = dict(score.metrics) if score is not None else {}
             semver = mv.tags.get(VERSION_TAG)
             if semver is None and version_run_tag is not None and run is not None:
                 semver = run.data.tags.get(version_run_tag)
@@ -180,6 +199,7 @@ class Registry:
                     aliases=aliases,
                     run_id=mv.run_id or None,
                     stage=mv.current_stage or None,
+                    failure=score.error if score is not None else None,
                 )
             )
         return candidates
@@ -223,6 +243,104 @@ class Registry:
                 ):
                     found[run.info.run_id] = run
         return found
+
+    # Datasets and scores -----------------------------------------------------------------------------------
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every dataset ``evaluate`` recorded, by name (its current content), in one request."""
+        found = []
+        for key, value in self._scores_tags().items():
+            if dataset_of_tag(key) is not None:
+                with contextlib.suppress(InputError):  # a damaged record names no dataset
+                    found.append(DatasetInfo.from_json(value))
+        return sorted(found, key=lambda info: info.ref.name)
+
+    def dataset(self, name: str) -> DatasetInfo | None:
+        """The current content of dataset ``name`` (the digest last evaluated under it), if any."""
+        value = self._scores_tags().get(dataset_tag(name))
+        if value is None:
+            return None
+        try:
+            return DatasetInfo.from_json(value)
+        except InputError:
+            return None
+
+    def save_dataset(self, info: DatasetInfo) -> None:
+        """Make ``info`` the current content of its dataset name."""
+        experiment_id = self.scores_experiment(create=True)
+        assert experiment_id is not None
+        with translated(f"recording dataset {info.ref}"):
+            self._client.set_experiment_tag(experiment_id, dataset_tag(info.ref.name), info.to_json())
+
+    def scores(self, dataset: DatasetRef, models: Sequence[str]) -> dict[tuple[str, int], Score]:
+        """The newest finished score (or failure) of each version of ``models`` on ``dataset``'s digest.
+
+        One paginated ``search_runs`` of the scores experiment, filtered by digest. A run still
+        ``RUNNING`` (an evaluation in progress, or one whose process died) counts for nothing.
+        """
+        assert dataset.digest is not None, "scores are read for a pinned dataset"
+        experiment_id = self.scores_experiment(create=False)
+        if experiment_id is None:
+            return {}
+        wanted = set(models)
+        found: dict[tuple[str, int], Score] = {}
+        # Digests are validated letters and digits: safe inside '...' (`=` never unescapes).
+        with translated(f"reading scores on {dataset}"):
+            for run in _pages(
+                self._client.search_runs,
+                experiment_ids=[experiment_id],
+                filter_string=f"tags.`{SCORE_DIGEST}` = '{dataset.digest}'",
+                order_by=["attributes.start_time DESC"],
+                max_results=SCORE_PAGE,
+            ):
+                tags = run.data.tags
+                model, version = tags.get(SCORE_MODEL), tags.get(SCORE_VERSION, "")
+                if tags.get(SCORE_DATASET) != dataset.name or model not in wanted or not version.isdigit():
+                    continue
+                key = (str(model), int(version))
+                status = str(run.info.status)
+                if key in found or status not in {"FINISHED", "FAILED"}:
+                    continue
+                error = tags.get(SCORE_ERROR)
+                if status == "FAILED" and error is None:
+                    continue  # stopped, not failed: it says nothing about the version
+                metrics = dict(run.data.metrics) if status == "FINISHED" else {}
+                found[key] = Score(key[0], key[1], dataset, metrics, error, run.info.run_id)
+        return found
+
+    def scores_experiment(self, *, create: bool) -> str | None:
+        """The id of the experiment holding scores and dataset records (created when ``create``)."""
+        if self._scores_experiment_id is not None:
+            return self._scores_experiment_id
+        with translated("reading the scores experiment"):
+            experiment = self._client.get_experiment_by_name(SCORES_EXPERIMENT)
+            if experiment is None:
+                if not create:
+                    return None
+                experiment = self._create_experiment(
+                    SCORES_EXPERIMENT, "Scores of model versions on fixed datasets, by mlflow-allowance."
+                )
+            self._scores_experiment_id = str(experiment.experiment_id)
+        return self._scores_experiment_id
+
+    def _scores_tags(self) -> dict[str, str]:
+        with translated("reading recorded datasets"):
+            experiment = self._client.get_experiment_by_name(SCORES_EXPERIMENT)
+        if experiment is None:
+            return {}
+        self._scores_experiment_id = str(experiment.experiment_id)
+        return dict(experiment.tags)
+
+    def _create_experiment(self, name: str, note: str) -> Any:
+        """Create experiment ``name``, or use the one another process created first."""
+        try:
+            self._client.create_experiment(name, tags={"mlflow.note.content": note})
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+        experiment = self._client.get_experiment_by_name(name)
+        assert experiment is not None
+        return experiment
 
     # Aliases and stages --------------------------------------------------------------------------------
 
@@ -435,32 +553,36 @@ class Registry:
                 self._audit_experiment_id = experiment.experiment_id
         return self._audit_experiment_id
 
-    @contextmanager
-    def _as_current(self) -> Iterator[None]:
-        """Make this registry's URIs MLflow's current ones for one fluent call, then restore them exactly.
+    def _as_current(self) -> contextlib.AbstractContextManager[None]:
+        return current_uris(self.tracking_uri, self.registry_uri)
 
-        ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` into the environment, so the
-        module globals and both environment variables are saved and put back as they were (under a lock).
-        """
-        import mlflow
-        from mlflow.tracking._model_registry import utils as registry_utils
-        from mlflow.tracking._tracking_service import utils as tracking_utils
 
-        names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
-        with _URI_LOCK:
-            saved_env = {name: os.environ.get(name) for name in names}
-            saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
-            mlflow.set_tracking_uri(self.tracking_uri)
-            mlflow.set_registry_uri(self.registry_uri)
-            try:
-                yield
-            finally:
-                tracking_utils._tracking_uri, registry_utils._registry_uri = saved
-                for name, value in saved_env.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
+@contextmanager
+def current_uris(tracking_uri: str, registry_uri: str) -> Iterator[None]:
+    """Make these URIs MLflow's current ones for fluent calls, then restore them exactly.
+
+    ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` into the environment, so the module
+    globals and both environment variables are saved and put back as they were (under a lock).
+    """
+    import mlflow
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    with _URI_LOCK:
+        saved_env = {name: os.environ.get(name) for name in names}
+        saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(registry_uri)
+        try:
+            yield
+        finally:
+            tracking_utils._tracking_uri, registry_utils._registry_uri = saved
+            for name, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _registered(model: Any) -> RegisteredModel:

@@ -11,9 +11,18 @@ __all__ = [
     "LEASE_PREFIX",
     "LEASE_SECONDS",
     "PREFIX",
+    "SCORES_EXPERIMENT",
+    "SCORE_DATASET",
+    "SCORE_DIGEST",
+    "SCORE_ERROR",
+    "SCORE_MODEL",
+    "SCORE_TARGET",
+    "SCORE_VERSION",
     "TAG_VALUE_LIMIT",
     "VERSION_TAG",
     "allowance_tag",
+    "dataset_of_tag",
+    "dataset_tag",
     "environment_of_allowance_tag",
     "lease_experiment",
 ]
@@ -33,6 +42,33 @@ LEASE_PREFIX = AUDIT_EXPERIMENT + ".lease."
 LEASE_SECONDS = 120
 
 _ALLOWANCE = PREFIX + "allowance."
+
+#: Experiment whose runs are the scores ``evaluate`` recorded (one run per model version and dataset digest)
+#: and whose tags name each dataset's current content (``mlflow_allowance.dataset.<name>``).
+SCORES_EXPERIMENT = AUDIT_EXPERIMENT + ".scores"
+#: Tags of a score run: which model version, on which dataset (name and digest), and the target column.
+SCORE_MODEL = PREFIX + "score.model"
+SCORE_VERSION = PREFIX + "score.version"
+SCORE_DATASET = PREFIX + "score.dataset"
+SCORE_DIGEST = PREFIX + "score.digest"
+SCORE_TARGET = PREFIX + "score.target"
+#: Set (and the run marked FAILED) when the version could not be loaded or scored on the dataset.
+SCORE_ERROR = PREFIX + "score.error"
+_DATASET = PREFIX + "dataset."
+
+
+def dataset_tag(name: str) -> str:
+    """Tag key, on the scores experiment, of the dataset ``name``'s current content.
+
+    >>> dataset_tag("wine-holdout")
+    'mlflow_allowance.dataset.wine-holdout'
+    """
+    return _DATASET + name
+
+
+def dataset_of_tag(key: str) -> str | None:
+    """The dataset a :func:`dataset_tag` key names, or ``None`` for any other key."""
+    return key[len(_DATASET) :] if key.startswith(_DATASET) else None
 
 
 def allowance_tag(environment: str) -> str:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.audit import AuditRecord, AuditState
+from mlflow_allowance.datasets import DatasetInfo, DatasetRef, Score
 from mlflow_allowance.selection import Candidate
 
 __all__ = ["RegisteredModel", "RegistryProtocol"]
@@ -70,8 +71,26 @@ class RegistryProtocol(Protocol):
         metric: str | None = None,
         version_run_tag: str | None = None,
         registered: Sequence[RegisteredModel] = (),
+        dataset: DatasetRef | None = None,
     ) -> list[Candidate]:
-        """Every version of ``models`` as a candidate, with its run's metrics when ``metric`` is given."""
+        """Every version of ``models`` as a candidate, with its run's metrics when ``metric`` is given (its
+        scores on ``dataset``, a pinned reference, when one is given)."""
+        ...
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every dataset recorded by ``evaluate``, by name (its current content)."""
+        ...
+
+    def dataset(self, name: str) -> DatasetInfo | None:
+        """The current content of dataset ``name``, if one was recorded."""
+        ...
+
+    def save_dataset(self, info: DatasetInfo) -> None:
+        """Make ``info`` the current content of its dataset name."""
+        ...
+
+    def scores(self, dataset: DatasetRef, models: Sequence[str]) -> dict[tuple[str, int], Score]:
+        """The newest finished score or failure of each version of ``models`` on ``dataset``'s digest."""
         ...
 
     def set_alias(self, name: str, alias: str, version: int) -> None:

@@ -16,6 +16,7 @@ from mlflow_allowance._schema import VERSION_TAG, allowance_tag, environment_of_
 from mlflow_allowance._writeahead import WriteAhead, retrying, split_key
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.audit import AuditKind, AuditRecord
+from mlflow_allowance.datasets import EVALUATOR_METRICS, DatasetInfo, DatasetRef, Score, evaluator_metric
 from mlflow_allowance.errors import (
     InputError,
     NoEligibleCandidateError,
@@ -27,6 +28,7 @@ from mlflow_allowance.outcomes import (
     AllowanceChange,
     CheckReport,
     EffectiveAllowance,
+    Evaluation,
     ModelVersionInfo,
     Promotion,
     Violation,
@@ -37,6 +39,7 @@ from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, ra
 from mlflow_allowance.versions import BumpPart, SemanticVersion, _parse_or_none
 
 if TYPE_CHECKING:
+    from mlflow_allowance._evaluator import Progress
     from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
 
 __all__ = ["AllowanceClient"]
@@ -204,6 +207,7 @@ class AllowanceClient:
         required_tags: Mapping[str, str] | None = None,
         prereleases: bool | None = None,
         version_run_tag: str | None = None,
+        dataset: str | DatasetRef | object | None = None,
     ) -> Selection:
         """Pick the best version of ``models`` that ``environment`` allows; write nothing.
 
@@ -212,10 +216,12 @@ class AllowanceClient:
         training run (``maximize=False`` for losses); without, the highest semantic version.
         ``required_tags`` must be on a version with exactly these values; ``prereleases`` overrides the
         allowance's pre-release default; ``version_run_tag`` names a run tag to read the semantic version
-        from when a model version carries none of its own.
+        from when a model version carries none of its own. ``dataset`` (a name, ``name@digest``, a
+        :class:`DatasetRef` or an ``mlflow.data`` dataset) judges ``metric`` on the scores :meth:`evaluate`
+        recorded on that dataset instead: a version without one is not eligible.
         """
         env = validate_environment(environment)
-        request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag)
+        request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag, dataset)
         return self._select(env, request)
 
     def promote(
@@ -228,6 +234,7 @@ class AllowanceClient:
         required_tags: Mapping[str, str] | None = None,
         prereleases: bool | None = None,
         version_run_tag: str | None = None,
+        dataset: str | DatasetRef | object | None = None,
         dry_run: bool = False,
         stage: str | None = None,
         reason: str = "",
@@ -247,7 +254,7 @@ class AllowanceClient:
         stops at, the trail names the change, and ``check`` finds and settles it.
         """
         env = validate_environment(environment)
-        request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag)
+        request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag, dataset)
         stage, reason = _stage(stage), _reason(reason)
         return retrying(
             wait, lambda: self._promote(env, request, stage=stage, dry_run=dry_run, reason=reason)
@@ -300,6 +307,101 @@ class AllowanceClient:
         return self._move_alias(
             "rollback", env, newest, holders, target, _stage(stage), False, text, details, None, None
         )
+
+    # Scores on a fixed dataset --------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        environment: str,
+        models: str | Sequence[str],
+        data: object,
+        *,
+        target: str | None = None,
+        dataset: str | None = None,
+        metrics: Sequence[str] = (),
+        model_type: str | None = None,
+        retry_failed: bool = False,
+        jobs: int = 1,
+        artifacts: bool = False,
+        progress: Progress | None = None,
+    ) -> Evaluation:
+        """Score every version of ``models`` within ``environment``'s allowance that has no score on
+        ``data`` yet, with MLflow's own evaluator (``mlflow.models.evaluate``); needs the ``evaluate`` extra.
+
+        ``data`` is a CSV or Parquet path, a pandas DataFrame or an ``mlflow.data`` dataset; ``target`` its
+        label column; ``dataset`` the name it is known by (default: the file's stem, or the mlflow.data
+        dataset's name). Its content is identified by MLflow's digest, and the name then means that
+        content for :meth:`select` (``dataset="wine-holdout"``): new data under the same name is scored
+        afresh and the scores on the old data stop counting. Each version is loaded as
+        ``models:/NAME/VERSION`` and scored in a run of the ``mlflow-allowance.scores`` experiment, with the
+        dataset logged as its input. ``metrics`` (``F1``, ``f1_score``, ...) are checked to be ones the
+        evaluator logs; ``model_type`` is ``classifier`` or ``regressor`` (default: from the target).
+
+        A version that cannot be loaded or scored is recorded as failed with its error, never wins, and
+        is not retried unless ``retry_failed``. ``jobs`` worker processes score in parallel; ``artifacts``
+        keeps MLflow's plots and tables (slow); ``progress(done, total, seconds)`` is called after each
+        version. Bad data raises :class:`InputError` before anything is written.
+        """
+        env = validate_environment(environment)
+        request = SelectionRequest(models)
+        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+            raise InputError(f"Invalid jobs {shown(jobs)}: expected a whole number of processes, at least 1")
+        from mlflow_allowance import _evaluator
+
+        prepared = _evaluator.prepare(data, target=target, name=dataset, model_type=model_type)
+        info = prepared.info
+        _check_metrics(metrics, info.model_type)
+        registry = self._registry
+        experiment_of = getattr(registry, "scores_experiment", None)
+        registry_uri = getattr(registry, "registry_uri", None)
+        if experiment_of is None or registry_uri is None:
+            raise InputError("evaluate scores models through MLflow: it needs a client over a tracking URI")
+        selection = self._select(env, request)
+        on_record = registry.scores(info.ref, request.models)
+        to_score: list[tuple[str, int]] = []
+        kept: list[Score] = []
+        skipped: list[tuple[str, int, str]] = []
+        for verdict in selection.candidates:
+            candidate = verdict.candidate
+            if not verdict.eligible:
+                skipped.append((candidate.name, candidate.version, verdict.reason))
+                continue
+            score = on_record.get((candidate.name, candidate.version))
+            if score is not None and not (score.failed and retry_failed):
+                kept.append(score)
+            else:
+                to_score.append((candidate.name, candidate.version))
+        scores: list[Score] = []
+        if to_score:
+            experiment_id = experiment_of(create=True)
+            scores = _evaluator.score_versions(
+                sorted(to_score),
+                prepared,
+                tracking_uri=registry.tracking_uri,
+                registry_uri=registry_uri,
+                experiment_id=experiment_id,
+                jobs=jobs,
+                artifacts=artifacts,
+                progress=progress,
+            )
+        current = registry.dataset(info.ref.name)
+        if current is None or current.ref != info.ref or to_score:
+            registry.save_dataset(info)
+        else:
+            info = current  # nothing new: keep the record of when this content was first scored
+        scores.sort(key=lambda s: (s.model, s.version))
+        return Evaluation(
+            env,
+            info,
+            scored=tuple(s for s in scores if not s.failed),
+            failed=tuple(s for s in scores if s.failed),
+            kept=tuple(kept),
+            skipped=tuple(skipped),
+        )
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every dataset :meth:`evaluate` recorded, by name, with the digest of its current content."""
+        return self._registry.datasets()
 
     def check(
         self,
@@ -382,10 +484,11 @@ class AllowanceClient:
         request: SelectionRequest,
         registered: Sequence[RegisteredModel],
         workspace: Mapping[str, str],
+        dataset: DatasetRef | None = None,
     ) -> SelectionPolicy:
         default = resolve_allowance(env, None, workspace).allowance
         per_model = {m.name: resolve_allowance(env, m.name, workspace, m.tags).allowance for m in registered}
-        return request.policy(default, per_model)
+        return request.policy(default, per_model, dataset)
 
     def _select(
         self, env: str, request: SelectionRequest, workspace: Mapping[str, str] | None = None
@@ -393,14 +496,28 @@ class AllowanceClient:
         if workspace is None:
             workspace = self._registry.workspace_tags()
         registered = [self._registry.registered_model(name) for name in request.models]
-        policy = self._policy(env, request, registered, workspace)
+        dataset = self._pinned(request.dataset)
+        policy = self._policy(env, request, registered, workspace, dataset)
         candidates = self._registry.candidates(
             request.models,
             metric=request.metric,
             version_run_tag=request.version_run_tag,
             registered=registered,
+            dataset=dataset,
         )
         return rank_candidates(candidates, policy, environment=env)
+
+    def _pinned(self, dataset: DatasetRef | None) -> DatasetRef | None:
+        """``dataset`` with its digest: as given, or the content last evaluated under its name."""
+        if dataset is None or dataset.pinned:
+            return dataset
+        info = self._registry.dataset(dataset.name)
+        if info is None:
+            raise NotFoundError(
+                f"no dataset {dataset.name!r} has been evaluated on {self.tracking_uri}: score the versions "
+                f"on it first (mlflow allowance evaluate ENV --model M --data PATH --dataset {dataset.name})"
+            )
+        return info.ref
 
     def _promote(
         self, env: str, request: SelectionRequest, *, stage: str | None, dry_run: bool, reason: str
@@ -794,6 +911,19 @@ class AllowanceClient:
         )
 
 
+def _check_metrics(metrics: Sequence[str], model_type: str) -> None:
+    """Each requested metric must be one MLflow's evaluator for ``model_type`` logs."""
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    logged = EVALUATOR_METRICS[model_type]
+    for name in metrics:
+        if evaluator_metric(name) not in logged:
+            raise InputError(
+                f"Invalid metric {shown(name)}: MLflow's {model_type} evaluator logs "
+                f"{', '.join(sorted(logged))} (F1, accuracy, rmse, ... name them too)"
+            )
+
+
 def _by_environment(records: Iterable[AuditRecord]) -> dict[str, list[AuditRecord]]:
     """Records grouped by environment, each group newest first (by sequence number, then time)."""
     grouped: dict[str, list[AuditRecord]] = {}
@@ -829,12 +959,14 @@ def _request(
     required_tags: Mapping[str, str] | None,
     prereleases: bool | None,
     version_run_tag: str | None,
+    dataset: object = None,
 ) -> SelectionRequest:
     """The one selection request of a call: given whole, or built from the models and options."""
     if isinstance(models, SelectionRequest):
-        if (metric, maximize, required_tags or None, prereleases, version_run_tag) != (
+        if (metric, maximize, required_tags or None, prereleases, version_run_tag, dataset) != (
             None,
             True,
+            None,
             None,
             None,
             None,
@@ -850,6 +982,7 @@ def _request(
         required_tags=required_tags,
         prereleases=prereleases,
         version_run_tag=version_run_tag,
+        dataset=dataset,
     )
 
 

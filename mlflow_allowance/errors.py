@@ -90,6 +90,10 @@ class InvalidModelNameError(InputError):
     """A registered-model name is empty or otherwise unusable."""
 
 
+class MissingExtraError(AllowanceError, ImportError):
+    """A feature needs an optional extra that is not installed (the message names it)."""
+
+
 class NotFoundError(AllowanceError, LookupError):
     """A registered model, model version, metric or audit record does not exist."""
 

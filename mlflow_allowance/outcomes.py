@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 from mlflow_allowance._schema import allowance_tag
 from mlflow_allowance.allowance import AllowanceComparison, VersionAllowance
 from mlflow_allowance.audit import AuditRecord
+from mlflow_allowance.datasets import DatasetInfo, Score
 from mlflow_allowance.errors import InvalidAllowanceError
 from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Selection
@@ -30,6 +31,7 @@ __all__ = [
     "AllowanceSource",
     "CheckReport",
     "EffectiveAllowance",
+    "Evaluation",
     "ModelVersionInfo",
     "Promotion",
     "Violation",
@@ -256,6 +258,50 @@ class Promotion:
             selection=Selection.from_dict(data) if "policy" in data else None,
             record=None if record is None else AuditRecord.from_dict(record),
             request=None if request is None else SelectionRequest.from_dict(request),
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The result of ``evaluate``: what was scored on ``dataset`` for ``environment``.
+
+    ``scored`` and ``failed`` are the scores this call recorded; ``kept`` those already on record for the
+    dataset's digest (a failure is kept until asked to retry); ``skipped`` the versions left out, as
+    ``(model, version, reason)`` (outside the allowance, no semantic version, ...).
+    """
+
+    environment: str
+    dataset: DatasetInfo
+    scored: tuple[Score, ...] = ()
+    failed: tuple[Score, ...] = ()
+    kept: tuple[Score, ...] = ()
+    skipped: tuple[tuple[str, int, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("scored", "failed", "kept", "skipped"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "environment": self.environment,
+            "dataset": self.dataset.to_dict(),
+            "scored": [score.to_dict() for score in self.scored],
+            "failed": [score.to_dict() for score in self.failed],
+            "kept": [score.to_dict() for score in self.kept],
+            "skipped": [{"model": m, "version": v, "reason": r} for m, v, r in self.skipped],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
+        """The evaluation :meth:`to_dict` described."""
+        return cls(
+            environment=data["environment"],
+            dataset=DatasetInfo.from_dict(data["dataset"]),
+            scored=tuple(Score.from_dict(item) for item in data.get("scored") or ()),
+            failed=tuple(Score.from_dict(item) for item in data.get("failed") or ()),
+            kept=tuple(Score.from_dict(item) for item in data.get("kept") or ()),
+            skipped=tuple((s["model"], int(s["version"]), s["reason"]) for s in data.get("skipped") or ()),
         )
 
 

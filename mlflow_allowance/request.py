@@ -20,6 +20,7 @@ from typing import Any
 from mlflow_allowance._environments import validate_model_name
 from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.allowance import VersionAllowance
+from mlflow_allowance.datasets import DatasetRef
 from mlflow_allowance.errors import InputError, shown
 from mlflow_allowance.selection import SelectionPolicy, _metric_name, _required_tags
 
@@ -34,7 +35,10 @@ class SelectionRequest:
     that metric of each version's training run (``maximize=False`` for losses); without, the highest
     semantic version. ``required_tags`` must all be on a version with exactly these values.
     ``prereleases`` overrides the allowance's pre-release default. ``version_run_tag`` names a run tag to
-    read the semantic version from when a model version carries none. Checked on construction:
+    read the semantic version from when a model version carries none. ``dataset`` (a name, ``name@digest``,
+    a :class:`DatasetRef` or an ``mlflow.data`` dataset) judges ``metric`` on the scores recorded for that
+    dataset (by ``evaluate``) instead of the training runs' metrics; a bare name means the content last
+    evaluated under it. Checked on construction:
 
     >>> SelectionRequest([])
     Traceback (most recent call last):
@@ -48,6 +52,7 @@ class SelectionRequest:
     required_tags: Mapping[str, str] = field(default_factory=FrozenDict)
     prereleases: bool | None = None
     version_run_tag: str | None = None
+    dataset: DatasetRef | None = None
 
     def __init__(
         self,
@@ -58,6 +63,7 @@ class SelectionRequest:
         required_tags: Mapping[str, str] | None = None,
         prereleases: bool | None = None,
         version_run_tag: str | None = None,
+        dataset: DatasetRef | str | object | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "models", _model_names(models))
@@ -74,11 +80,19 @@ class SelectionRequest:
         ):
             raise InputError(f"Invalid version run tag {shown(version_run_tag)}: expected a run tag's name")
         set_(self, "version_run_tag", version_run_tag)
+        ref = None if dataset is None else DatasetRef.of(dataset)
+        if ref is not None and self.metric is None:
+            raise InputError(f"a dataset needs a metric to judge by: name one, e.g. --metric F1 with {ref}")
+        set_(self, "dataset", ref)
 
     def policy(
-        self, allowance: VersionAllowance, model_allowances: Mapping[str, VersionAllowance]
+        self,
+        allowance: VersionAllowance,
+        model_allowances: Mapping[str, VersionAllowance],
+        dataset: DatasetRef | None = None,
     ) -> SelectionPolicy:
-        """The policy that judges this request's candidates under the given allowances."""
+        """The policy that judges this request's candidates under the given allowances (and on ``dataset``,
+        this request's dataset pinned to a digest, when it names one)."""
         return SelectionPolicy(
             allowance=allowance,
             metric=self.metric,
@@ -86,6 +100,7 @@ class SelectionRequest:
             required_tags=self.required_tags,
             prereleases=self.prereleases,
             model_allowances=model_allowances,
+            dataset=dataset if dataset is not None else self.dataset,
         )
 
     def describe(self) -> str:
@@ -95,6 +110,8 @@ class SelectionRequest:
             if self.metric is None
             else (f"{'highest' if self.maximize else 'lowest'} {self.metric}")
         )
+        if self.dataset is not None:
+            how += f" on {self.dataset}"
         text = f"{how} of {', '.join(self.models)}"
         if self.required_tags:
             text += ", tags " + ", ".join(f"{k}={v}" for k, v in sorted(self.required_tags.items()))
@@ -113,6 +130,7 @@ class SelectionRequest:
             "required_tags": dict(self.required_tags),
             "prereleases": self.prereleases,
             "version_run_tag": self.version_run_tag,
+            "dataset": None if self.dataset is None else str(self.dataset),
         }
 
     @classmethod
@@ -128,6 +146,7 @@ class SelectionRequest:
                 required_tags=data.get("required_tags") or None,
                 prereleases=data.get("prereleases"),
                 version_run_tag=data.get("version_run_tag"),
+                dataset=data.get("dataset"),
             )
         except TypeError as exc:
             raise InputError(f"Invalid selection request {shown(data)}: {exc}") from None

@@ -36,6 +36,7 @@ from typing import Any
 
 from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.allowance import VersionAllowance
+from mlflow_allowance.datasets import DatasetRef, evaluator_metric
 from mlflow_allowance.errors import InputError, shown
 from mlflow_allowance.versions import SemanticVersion, _parse_or_none
 
@@ -67,6 +68,7 @@ class Candidate:
     aliases: tuple[str, ...] = ()
     run_id: str | None = None
     stage: str | None = None
+    failure: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -99,6 +101,7 @@ class Candidate:
             "aliases": list(self.aliases),
             "run_id": self.run_id,
             "stage": self.stage,
+            "failure": self.failure,
         }
 
     @classmethod
@@ -115,6 +118,7 @@ class Candidate:
             aliases=tuple(data.get("aliases") or ()),
             run_id=data.get("run_id"),
             stage=data.get("stage"),
+            failure=data.get("failure"),
         )
 
 
@@ -142,6 +146,7 @@ class SelectionPolicy:
     required_tags: Mapping[str, str] = field(default_factory=FrozenDict)
     prereleases: bool | None = None
     model_allowances: Mapping[str, VersionAllowance] = field(default_factory=FrozenDict)
+    dataset: DatasetRef | None = None
 
     def __init__(
         self,
@@ -151,6 +156,7 @@ class SelectionPolicy:
         required_tags: Mapping[str, str] | None = None,
         prereleases: bool | None = None,
         model_allowances: Mapping[str, VersionAllowance | str] | None = None,
+        dataset: DatasetRef | str | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "allowance", _allowance(allowance, "allowance"))
@@ -173,6 +179,20 @@ class SelectionPolicy:
             )
         per_model = {str(k): _allowance(v, f"allowance of {k!r}") for k, v in model_allowances.items()}
         set_(self, "model_allowances", FrozenDict(per_model))
+        ref = None if dataset is None else DatasetRef.of(dataset)
+        if ref is not None and self.metric is None:
+            raise InputError(f"a dataset needs a metric to judge by: name one, e.g. F1 on {ref}")
+        set_(self, "dataset", ref)
+
+    def metric_of(self, candidate: Candidate) -> float | None:
+        """The candidate's value of the policy's metric (on a dataset, also under MLflow's evaluator key:
+        ``F1`` is found as ``f1_score``); ``None`` without a metric or a value."""
+        if self.metric is None:
+            return None
+        value = candidate.metrics.get(self.metric)
+        if value is None and self.dataset is not None:
+            value = candidate.metrics.get(evaluator_metric(self.metric))
+        return value
 
     def allowance_for(self, model: str) -> VersionAllowance:
         """The allowance that applies to candidates of registered model ``model``."""
@@ -190,6 +210,8 @@ class SelectionPolicy:
             how = "latest semantic version"
         else:
             how = f"{'highest' if self.maximize else 'lowest'} {self.metric}"
+            if self.dataset is not None:
+                how += f" on {self.dataset}"
         return f"{how} within {self.describe_allowances()}"
 
     def describe_allowances(self) -> str:
@@ -208,6 +230,7 @@ class SelectionPolicy:
             "required_tags": dict(self.required_tags),
             "prereleases": self.prereleases,
             "model_allowances": {name: a.canonical for name, a in self.model_allowances.items()},
+            "dataset": None if self.dataset is None else self.dataset.to_dict(),
         }
 
     @classmethod
@@ -220,6 +243,7 @@ class SelectionPolicy:
             required_tags=data.get("required_tags") or None,
             prereleases=data.get("prereleases"),
             model_allowances=data.get("model_allowances") or None,
+            dataset=DatasetRef.from_dict(data.get("dataset")),
         )
 
 
@@ -254,7 +278,7 @@ class Verdict:
     def from_dict(cls, data: Mapping[str, Any], policy: SelectionPolicy) -> Verdict:
         """The verdict :meth:`to_dict` described, judged under ``policy``."""
         candidate = Candidate.from_dict(data["candidate"])
-        metric = candidate.metrics.get(policy.metric) if policy.metric is not None else None
+        metric = policy.metric_of(candidate)
         return cls(
             candidate, _parse_or_none(candidate.semver), metric, bool(data["eligible"]), data["reason"]
         )
@@ -300,6 +324,7 @@ class Selection:
             "allowances": {name: a.canonical for name, a in self.policy.model_allowances.items()},
             "metric": self.policy.metric,
             "maximize": self.policy.maximize,
+            "dataset": None if self.policy.dataset is None else self.policy.dataset.to_dict(),
             "winner": None if winner is None else _winner_dict(winner),
             "candidates": [verdict.to_dict() for verdict in self.candidates],
             "policy": self.policy.to_dict(),
@@ -392,7 +417,7 @@ def _metric_name(value: object) -> str | None:
 def _judge(
     candidate: Candidate, policy: SelectionPolicy
 ) -> tuple[SemanticVersion | None, float | None, str | None]:
-    metric = candidate.metrics.get(policy.metric) if policy.metric is not None else None
+    metric = policy.metric_of(candidate)
     semver = _parse_or_none(candidate.semver)
     if candidate.status != READY:
         return semver, metric, f"status {candidate.status}"
@@ -413,7 +438,11 @@ def _judge(
             found = "missing" if actual is None else shown(actual)
             return semver, metric, f"tag {shown(tag)} is {found}, not {shown(wanted)}"
     if policy.metric is not None:
+        if policy.dataset is not None and candidate.failure is not None:
+            return semver, metric, f"failed on {policy.dataset}: {candidate.failure}"
         if metric is None:
+            if policy.dataset is not None:
+                return semver, None, f"no {policy.metric} on {policy.dataset}"
             return semver, None, f"no metric {policy.metric!r}"
         if math.isnan(metric) or math.isinf(metric):
             return semver, metric, f"metric {policy.metric!r} is {metric}"
@@ -438,7 +467,8 @@ def _winner_reason(
     if policy.metric is None:
         return f"winner: latest within {allowance} ({semver})"
     best = "highest" if policy.maximize else "lowest"
-    return f"winner: {best} {policy.metric} ({metric:.4g}) within {allowance}"
+    where = "" if policy.dataset is None else f" on {policy.dataset}"
+    return f"winner: {best} {policy.metric} ({metric:.4g}){where} within {allowance}"
 
 
 def _loser_reason(

@@ -22,10 +22,20 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlflow_allowance import AuditRecord, Candidate, InputError, NotFoundError, RegisteredModel, RegistryError
+from mlflow_allowance import (
+    AuditRecord,
+    Candidate,
+    DatasetInfo,
+    DatasetRef,
+    InputError,
+    NotFoundError,
+    RegisteredModel,
+    RegistryError,
+    Score,
+)
 from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG, lease_experiment
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditState
 
@@ -47,6 +57,7 @@ WRITES = frozenset(
         "finish_audit",
         "claim",
         "release",
+        "save_dataset",
     }
 )
 #: What MLflow stores as the stage of a version that never had one (a string, not ``None``).
@@ -108,6 +119,10 @@ class _AuditRun:
     status: str
 
 
+def _with_metrics(candidate: Candidate, metrics: dict[str, float]) -> Candidate:
+    return replace(candidate, metrics=metrics)
+
+
 @dataclass
 class _Experiment:
     experiment_id: str
@@ -126,6 +141,8 @@ class Store:
         self.workspace: dict[str, str] = {}  # the audit experiment's tags
         self.audit: list[_AuditRun] = []
         self.leases: dict[str, _Experiment] = {}  # by experiment name
+        self.datasets: dict[str, DatasetInfo] = {}  # the scores experiment's dataset records, by name
+        self.scores: list[Score] = []  # finished score runs, oldest first
         self.ticks = itertools.count(EPOCH_MS)
         self.run_ids = itertools.count(1)
         self.experiment_ids = itertools.count(1)
@@ -144,6 +161,8 @@ class Store:
                 "workspace": None if self.audit_experiment is None else self.workspace,
                 "audit": [vars(run) for run in self.audit],
                 "leases": {name: vars(lease) for name, lease in self.leases.items()},
+                "datasets": dict(self.datasets),
+                "scores": list(self.scores),
             }
         )
 
@@ -323,9 +342,11 @@ class InMemoryRegistry:
         metric: str | None = None,
         version_run_tag: str | None = None,
         registered: Sequence[RegisteredModel] = (),
+        dataset: DatasetRef | None = None,
     ) -> list[Candidate]:
-        """Every version of ``models`` as a candidate, with its run's metrics when ``metric`` is given."""
-        self._called("candidates", tuple(models), metric, version_run_tag, tuple(registered))
+        """Every version of ``models`` as a candidate, with its run's metrics when ``metric`` is given (its
+        scores on ``dataset`` when one is given)."""
+        self._called("candidates", tuple(models), metric, version_run_tag, tuple(registered), dataset)
         known = {model.name: model for model in registered}
         registered_by_name = {name: known.get(name) or self.registered_model(name) for name in models}
         versions = [
@@ -336,9 +357,11 @@ class InMemoryRegistry:
         ]
         # MLflow's order: last updated first, then name, then the higher version.
         versions.sort(key=lambda item: (-item[1].last_updated, item[0], -item[1].version))
-        with_runs = metric is not None or version_run_tag is not None
+        with_runs = (metric is not None and dataset is None) or version_run_tag is not None
+        scores = self._scores(dataset, models) if dataset is not None else {}
         candidates = []
         for name, mv in versions:
+            score = scores.get((name, mv.version))
             run = self.store.runs.get(mv.run_id) if with_runs and mv.run_id else None
             semver = mv.tags.get(VERSION_TAG)
             if semver is None and version_run_tag is not None and run is not None:
@@ -356,9 +379,55 @@ class InMemoryRegistry:
                     aliases=aliases,
                     run_id=mv.run_id,
                     stage=mv.stage,
+                    failure=None if score is None else score.error,
                 )
             )
+            if dataset is not None:
+                candidates[-1] = _with_metrics(candidates[-1], {} if score is None else dict(score.metrics))
         return candidates
+
+    # Datasets and scores ------------------------------------------------------------------------------
+
+    def add_score(
+        self,
+        dataset: DatasetRef,
+        model: str,
+        version: int,
+        metrics: Mapping[str, float] | None = None,
+        *,
+        error: str | None = None,
+    ) -> Score:
+        """Record a finished score (or, with ``error``, a failure) of ``model/version`` on ``dataset``."""
+        score = Score(model, version, dataset, metrics or {}, error, f"score-{len(self.store.scores) + 1}")
+        self.store.scores.append(score)
+        return score
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every recorded dataset, by name."""
+        self._called("datasets")
+        return [self.store.datasets[name] for name in sorted(self.store.datasets)]
+
+    def dataset(self, name: str) -> DatasetInfo | None:
+        """The current content of dataset ``name``, if recorded."""
+        self._called("dataset", name)
+        return self.store.datasets.get(name)
+
+    def save_dataset(self, info: DatasetInfo) -> None:
+        """Make ``info`` the current content of its name."""
+        self._called("save_dataset", info)
+        self.store.datasets[info.ref.name] = info
+
+    def scores(self, dataset: DatasetRef, models: Sequence[str]) -> dict[tuple[str, int], Score]:
+        """The newest score of each version of ``models`` on ``dataset``'s digest."""
+        self._called("scores", dataset, tuple(models))
+        return self._scores(dataset, models)
+
+    def _scores(self, dataset: DatasetRef, models: Sequence[str]) -> dict[tuple[str, int], Score]:
+        found: dict[tuple[str, int], Score] = {}
+        for score in reversed(self.store.scores):
+            if score.dataset == dataset and score.model in models:
+                found.setdefault((score.model, score.version), score)
+        return found
 
     # Aliases and stages -------------------------------------------------------------------------------
 
