@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeGuard
 
 import typer
@@ -30,6 +31,7 @@ from mlflow_allowance.versions import SemanticVersion
 
 if TYPE_CHECKING:
     from mlflow_allowance.client import AllowanceClient
+    from mlflow_allowance.outcomes import Evaluation
 
 __all__ = ["PROG_NAME", "app", "main"]
 
@@ -140,6 +142,22 @@ Metric = Annotated[
     typer.Option(metavar="M", help="Pick the best by this metric of each version's run (else the latest)."),
 ]
 Minimize = Annotated[bool, typer.Option("--minimize", help="Lower metric is better (a loss).")]
+Dataset = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME[@DIGEST]",
+        help="Judge --metric on the scores recorded on this dataset by evaluate (NAME: its current content).",
+    ),
+]
+Data = Annotated[
+    Path | None,
+    typer.Option(metavar="PATH", help="Evaluation data: a .csv or .parquet file with the target column."),
+]
+Target = Annotated[str | None, typer.Option(metavar="COL", help="The data's label column.")]
+Jobs = Annotated[int, typer.Option(metavar="N", min=1, help="Score in N worker processes.")]
+RetryFailed = Annotated[
+    bool, typer.Option("--retry-failed", help="Score again the versions that failed on this data before.")
+]
 Explain = Annotated[bool, typer.Option("--explain", help="Show every candidate and why it won or lost.")]
 RequireTag = Annotated[
     list[str] | None,
@@ -287,6 +305,7 @@ def select(
     require_tag: RequireTag = None,
     pre: Pre = False,
     version_run_tag: VersionRunTag = None,
+    dataset: Dataset = None,
     as_json: Json = False,
 ) -> None:
     """Show which version ENV would run now; writes nothing.
@@ -294,7 +313,7 @@ def select(
     Exit status 1 when no candidate is eligible (the JSON document is still printed, winner null).
     """
     environment = validate_environment(env)
-    request = _request(model, metric, minimize, require_tag, pre, version_run_tag)
+    request = _request(model, metric, minimize, require_tag, pre, version_run_tag, dataset)
     selection = _client(ctx).select(environment, request)
     data = selection.to_dict()
     if selection.winner is None:
@@ -331,31 +350,125 @@ def promote(
     require_tag: RequireTag = None,
     pre: Pre = False,
     version_run_tag: VersionRunTag = None,
+    dataset: Dataset = None,
+    evaluate_first: Annotated[
+        bool,
+        typer.Option(
+            "--evaluate",
+            help="First score the versions with no score on --data (as evaluate does), then promote on it.",
+        ),
+    ] = False,
+    data: Data = None,
+    target: Target = None,
+    jobs: Jobs = 1,
+    retry_failed: RetryFailed = False,
     as_json: Json = False,
 ) -> None:
     """Point @ENV at the version select picks, and record it in the audit trail.
 
     Only the winner's model holds the alias afterwards. Exit status 1, alias unchanged, when no candidate
-    is eligible.
+    is eligible. With --evaluate --data PATH --target COL, the versions within the allowance are first
+    scored on that data, and the winner is the best --metric on it.
     """
     environment = validate_environment(env)
-    request = _request(model, metric, minimize, require_tag, pre, version_run_tag)
+    evaluation = None
+    if evaluate_first:
+        if data is None or metric is None:
+            raise InputError("--evaluate needs --data PATH, --target COL and --metric M to promote on")
+        if dataset is not None and "@" in dataset:
+            raise InputError("--evaluate names the dataset with --dataset NAME; its digest comes from --data")
+        evaluation = _evaluate(
+            ctx, environment, model, data, target, dataset, [metric], None, retry_failed, jobs, as_json
+        )
+        dataset = evaluation.dataset.ref.name  # the name now means the content just scored
+        if not as_json:
+            typer.echo(render.evaluation(evaluation))
+    elif data is not None or target is not None:
+        raise InputError("--data and --target go with --evaluate (or use the evaluate command)")
+    request = _request(model, metric, minimize, require_tag, pre, version_run_tag, dataset)
     try:
         promotion = _client(ctx).promote(
             environment, request, dry_run=dry_run, stage=stage, reason=reason, wait=wait
         )
     except NoEligibleCandidateError as exc:
-        data: dict[str, Any] = {"environment": environment}
+        payload: dict[str, Any] = {"environment": environment}
         if _is_selection(exc.selection):
-            data.update(exc.selection.to_dict())
-        data.update(changed=False, dry_run=dry_run, error=str(exc))
-        _report_no_winner(exc, environment, as_json=as_json, explain=explain, data=data)
+            payload.update(exc.selection.to_dict())
+        payload.update(changed=False, dry_run=dry_run, error=str(exc))
+        if evaluation is not None:
+            payload["evaluation"] = evaluation.to_dict()
+        _report_no_winner(exc, environment, as_json=as_json, explain=explain, data=payload)
     if as_json:
-        _print_json(promotion.to_dict())
+        document = promotion.to_dict()
+        if evaluation is not None:
+            document["evaluation"] = evaluation.to_dict()
+        _print_json(document)
         return
     if explain and promotion.selection is not None:
         typer.echo(render.explain(environment, promotion.selection))
     typer.echo(render.promotion_line(promotion))
+
+
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    env: Env,
+    model: Models,
+    data: Annotated[
+        Path,
+        typer.Option(metavar="PATH", help="Evaluation data: a .csv or .parquet file with the target column."),
+    ],
+    target: Annotated[str, typer.Option(metavar="COL", help="The data's label column.")],
+    dataset: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="The name the data is known by (default: the file's stem)."),
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="M", help="A metric to check MLflow's evaluator logs (F1, accuracy, rmse, ...; repeat)."
+        ),
+    ] = None,
+    model_type: Annotated[
+        str | None,
+        typer.Option(metavar="TYPE", help="classifier or regressor (default: from the target column)."),
+    ] = None,
+    retry_failed: RetryFailed = False,
+    jobs: Jobs = 1,
+    as_json: Json = False,
+) -> None:
+    """Score the versions within ENV's allowance on fixed data, with MLflow's own evaluator.
+
+    Each version with no score yet on this data (identified by MLflow's digest of it) is loaded as
+    models:/NAME/VERSION and scored by mlflow.models.evaluate; the scores are recorded in MLflow, so a
+    second run scores nothing. A version that cannot be loaded or scored is recorded as failed and never
+    wins. Then select/promote --dataset NAME --metric F1 judge on these scores. Needs the evaluate extra.
+    Exit status 1 when a version failed.
+    """
+    environment = validate_environment(env)
+    evaluation = _evaluate(
+        ctx, environment, model, data, target, dataset, metric or [], model_type, retry_failed, jobs, as_json
+    )
+    if as_json:
+        _print_json(evaluation.to_dict())
+    else:
+        typer.echo(render.evaluation(evaluation))
+    if evaluation.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def datasets(ctx: typer.Context, as_json: Json = False) -> None:
+    """List the datasets evaluate recorded: name, digest of the current content, rows, source."""
+    found = _client(ctx).datasets()
+    if as_json:
+        _print_json([info.to_dict() for info in found])
+        return
+    if not found:
+        typer.echo("no datasets recorded: score versions with evaluate first")
+        return
+    rows = [[i.ref.name, str(i.ref.digest), str(i.rows), i.target, i.model_type, i.source] for i in found]
+    typer.echo(render.table(["DATASET", "DIGEST", "ROWS", "TARGET", "TYPE", "SOURCE"], rows))
 
 
 @app.command()
@@ -403,6 +516,13 @@ def check(
             "outside its allowance as its last promotion did.",
         ),
     ] = False,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME[@DIGEST]",
+            help="With --fix: re-promote judging the recorded metric on this dataset's scores.",
+        ),
+    ] = None,
     wait: Wait = 0.0,
     as_json: Json = False,
 ) -> None:
@@ -414,7 +534,7 @@ def check(
     """
     _check(env=env, models=model)
     client = _client(ctx)
-    report = client.check(env, model or None, fix=fix, wait=wait)
+    report = client.check(env, model or None, fix=fix, dataset=dataset, wait=wait)
     remaining = report.violations
     if fix and report.violations:
         remaining = client.check(env, model or None).violations
@@ -540,10 +660,13 @@ def _request(
     require_tag: Iterable[str] | None,
     pre: bool,
     version_run_tag: str | None,
+    dataset: str | None = None,
 ) -> SelectionRequest:
     """The one selection request ``select`` and ``promote`` build from their shared options."""
     if minimize and metric is None:
         raise InputError("--minimize needs --metric M: without a metric the latest semantic version wins")
+    if dataset is not None and metric is None:
+        raise InputError(f"--dataset needs --metric M: the metric to judge on {dataset}, e.g. --metric F1")
     return SelectionRequest(
         models,
         metric=metric,
@@ -551,6 +674,45 @@ def _request(
         required_tags=_tags(require_tag),
         prereleases=True if pre else None,
         version_run_tag=version_run_tag,
+        dataset=dataset,
+    )
+
+
+def _evaluate(
+    ctx: typer.Context,
+    environment: str,
+    models: Sequence[str],
+    data: Path,
+    target: str | None,
+    dataset: str | None,
+    metrics: Sequence[str],
+    model_type: str | None,
+    retry_failed: bool,
+    jobs: int,
+    as_json: bool,
+) -> Evaluation:
+    """Run ``evaluate`` with progress on stderr (when it is a terminal and the output is not JSON)."""
+    import sys
+
+    client = _client(ctx)
+    shown_progress = not as_json and sys.stderr.isatty()
+
+    def progress(done: int, total: int, elapsed: float) -> None:
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\rscored {done}/{total} versions, {elapsed:.1f} s{end}")
+        sys.stderr.flush()
+
+    return client.evaluate(
+        environment,
+        models,
+        data,
+        target=target,
+        dataset=dataset,
+        metrics=metrics,
+        model_type=model_type,
+        retry_failed=retry_failed,
+        jobs=jobs,
+        progress=progress if shown_progress else None,
     )
 
 

@@ -6,6 +6,7 @@ outcome back. MLflow is imported only when a client is constructed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -409,6 +410,7 @@ class AllowanceClient:
         models: str | Sequence[str] | None = None,
         *,
         fix: bool = False,
+        dataset: str | DatasetRef | object | None = None,
         wait: float = 0.0,
     ) -> CheckReport:
         """Reconcile the registry with the audit trail and the allowances; optionally repair.
@@ -425,9 +427,11 @@ class AllowanceClient:
         abandoned; extra holders lose the alias; a drifted alias or allowance is adopted into the trail by a
         ``repair`` record; a lagging stage is mirrored; then each environment still outside its allowance is
         re-promoted with the selection request its last promotion made (else the latest version of the
-        violating model). Every repair is itself recorded, and running ``fix`` again changes nothing.
+        violating model); ``dataset`` judges that request's metric on this dataset instead. Every repair
+        is itself recorded, and running ``fix`` again changes nothing.
         """
         envs = {validate_environment(environment)} if environment is not None else None
+        override = None if dataset is None else DatasetRef.of(dataset)
         scoped = models is not None
         registered = (
             [self._registry.registered_model(n) for n in SelectionRequest(models).models]
@@ -451,7 +455,9 @@ class AllowanceClient:
             registered = [self._registry.registered_model(m.name) for m in registered]
             workspace = self._registry.workspace_tags()
             outside, _ = self._outside_allowance(envs, registered, workspace)
-        fixes = tuple(retrying(wait, functools.partial(self._fix, v)) for v in _one_per_environment(outside))
+        fixes = tuple(
+            retrying(wait, functools.partial(self._fix, v, override)) for v in _one_per_environment(outside)
+        )
         return CheckReport(violations, fixes, checked, tuple(repairs), foreign)
 
     def history(
@@ -889,8 +895,9 @@ class AllowanceClient:
     def _holders(self, env: str, scope: Sequence[str] | None) -> list[RegisteredModel]:
         return [m for m in self._models(scope) if env in m.aliases]
 
-    def _fix(self, violation: Violation) -> Promotion:
-        """Re-promote a violated environment with the request its last promotion made."""
+    def _fix(self, violation: Violation, dataset: DatasetRef | None = None) -> Promotion:
+        """Re-promote a violated environment with the request its last promotion made (judged on
+        ``dataset`` when given and the request names a metric)."""
         last = next(
             (
                 r
@@ -901,6 +908,8 @@ class AllowanceClient:
         )
         assert violation.model is not None
         request = _replayed_request(last) or SelectionRequest(violation.model)
+        if dataset is not None and request.metric is not None:
+            request = dataclasses.replace(request, dataset=dataset)
         stage = last.details.get("stage") if last is not None else None
         return self._promote(
             violation.environment,

@@ -12,9 +12,10 @@ from mlflow_allowance.selection import Selection
 
 if TYPE_CHECKING:
     from mlflow_allowance.audit import AuditRecord
-    from mlflow_allowance.outcomes import Promotion
+    from mlflow_allowance.outcomes import Evaluation, Promotion
 
 __all__ = [
+    "evaluation",
     "explain",
     "history_table",
     "number",
@@ -88,6 +89,49 @@ def explain(environment: str, selection: Selection) -> str:
     if not rows:
         body = "(no versions registered)"
     return f"{header}\n{body}"
+
+
+#: The metrics an evaluation table shows, when MLflow's evaluator logged them (the rest are in --json).
+_SHOWN_METRICS = ("f1_score", "accuracy_score", "roc_auc", "root_mean_squared_error", "r2_score")
+
+
+def evaluation(result: Evaluation) -> str:
+    """The dataset, then one row per version: scored now, kept from before, failed, or skipped, and why.
+
+    >>> from mlflow_allowance import DatasetInfo, DatasetRef, Evaluation, Score
+    >>> ref = DatasetRef("wine-holdout", "0a64f9dd")
+    >>> info = DatasetInfo(ref, "/data/wine-holdout.csv", "target", 45, "classifier", 0)
+    >>> print(evaluation(Evaluation("prod", info, scored=(Score("AImodel", 2, ref, {"f1_score": 0.93}),),
+    ...     skipped=(("AImodel", 3, "2.0 is outside <=1.0"),))))
+    prod: wine-holdout@0a64f9dd (45 rows, target target, classifier; /data/wine-holdout.csv)
+    MODEL    VERSION  OUTCOME  f1_score  NOTE
+    AImodel  2        scored   0.93
+    AImodel  3        skipped  -         2.0 is outside <=1.0
+    1 scored, 0 kept, 0 failed, 1 skipped
+    """
+    info = result.dataset
+    shown = [key for key in _SHOWN_METRICS if any(key in s.metrics for s in (*result.scored, *result.kept))]
+    rows = []
+    for outcome, scores in (("scored", result.scored), ("kept", result.kept), ("failed", result.failed)):
+        for score in scores:
+            values = [number(score.metrics.get(key)) for key in shown]
+            rows.append([score.model, str(score.version), outcome, *values, score.error or ""])
+    for model, version, reason in result.skipped:
+        rows.append([model, str(version), "skipped", *["-" for _ in shown], reason])
+    if not shown:
+        for row in rows:
+            row.insert(3, "-")
+        shown = ["SCORE"]
+    header = (
+        f"{result.environment}: {info.ref} ({info.rows} rows, target {info.target}, {info.model_type}"
+        + (f"; {info.source})" if info.source else ")")
+    )
+    body = table(["MODEL", "VERSION", "OUTCOME", *shown, "NOTE"], rows) if rows else "(no versions)"
+    counts = (
+        f"{len(result.scored)} scored, {len(result.kept)} kept, {len(result.failed)} failed, "
+        f"{len(result.skipped)} skipped"
+    )
+    return f"{header}\n{body}\n{counts}"
 
 
 def winner_line(environment: str, selection: Selection) -> str:
