@@ -44,7 +44,8 @@ def require_extra() -> None:
     """Raise :class:`MissingExtraError` naming the ``evaluate`` extra when what scoring needs is missing."""
     for module in ("pandas", "sklearn", "mlflow.models.evaluation", "mlflow.pyfunc"):
         try:
-            __import__(module)
+            with _quiet():  # MLflow's import-time warnings are not the user's business
+                __import__(module)
         except ImportError as exc:
             raise MissingExtraError(
                 f"scoring needs the evaluate extra (missing {exc.name or module}): "
@@ -302,7 +303,8 @@ def _read(path: Path) -> Any:
     if kind is None:
         raise InputError(f"Invalid data file {str(path)!r}: expected a .csv or .parquet file")
     try:
-        return pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+        with _quiet():
+            return pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise InputError(f"data {str(path)!r} has no rows") from None
     except (OSError, ValueError, ImportError) as exc:

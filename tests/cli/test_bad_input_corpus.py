@@ -109,8 +109,25 @@ def failing_server() -> Iterator[int]:
         thread.join()
 
 
-def _placeholders(tmp_path: Path, failing_port: int) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Evaluation data files, good and bad, outside each case's ``tmp_path`` (which must stay empty)."""
+    folder = tmp_path_factory.mktemp("evaluation-data")
+    rows = "\n".join(f"{i},{i * 2},{i % 2}" for i in range(10))
+    (folder / "good.csv").write_text(f"a,b,y\n{rows}\n")
+    (folder / "empty.csv").write_text("")
+    (folder / "header.csv").write_text("a,b,y\n")
+    (folder / "one-class.csv").write_text("a,b,y\n1,2,0\n3,4,0\n")
+    (folder / "gaps.csv").write_text("a,b,y\n1,2,0\n3,4,\n")
+    (folder / "only-target.csv").write_text("y\n0\n1\n")
+    (folder / "data.txt").write_text("a,b,y\n1,2,0\n")
+    (folder / "broken.parquet").write_bytes(b"not parquet at all")
+    return folder
+
+
+def _placeholders(tmp_path: Path, failing_port: int, data: Path | None = None) -> dict[str, str]:
     return {
+        "{data}": str(data or tmp_path),
         "{tmp}": str(tmp_path),
         "{free}": str(free_port()),
         "{err500}": str(failing_port),
@@ -479,8 +496,211 @@ OPTION_MISUSE = [
     ),
 ]
 
+_EVAL = ("evaluate", "prod", "-m", "AImodel")
+DATASETS = [
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/missing.csv",
+        "--target",
+        "y",
+        says="cannot read data file",
+        id="data-missing",
+    ),
+    case(*_EVAL, "--data", "{data}/empty.csv", "--target", "y", says="has no rows", id="data-empty-file"),
+    case(*_EVAL, "--data", "{data}/header.csv", "--target", "y", says="has no rows", id="data-header-only"),
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/good.csv",
+        "--target",
+        "z",
+        says="has no target column 'z'",
+        id="data-no-target",
+    ),
+    case(*_EVAL, "--data", "{data}/one-class.csv", "--target", "y", says="single class", id="data-one-class"),
+    case(
+        *_EVAL, "--data", "{data}/gaps.csv", "--target", "y", says="1 missing values", id="data-target-gaps"
+    ),
+    case(
+        *_EVAL, "--data", "{data}/only-target.csv", "--target", "y", says="no feature columns", id="data-no-x"
+    ),
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/data.txt",
+        "--target",
+        "y",
+        says="expected a .csv or .parquet",
+        id="data-txt",
+    ),
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/broken.parquet",
+        "--target",
+        "y",
+        says="cannot read data file",
+        id="data-parquet",
+    ),
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/good.csv",
+        "--target",
+        "y",
+        "--metric",
+        "rmse",
+        says="Invalid metric 'rmse': MLflow's classifier evaluator logs",
+        id="data-metric-of-other-type",
+    ),
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/good.csv",
+        "--target",
+        "y",
+        "--model-type",
+        "tree",
+        says="Invalid model type 'tree'",
+        id="data-model-type",
+    ),
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/good.csv",
+        "--target",
+        "y",
+        "--dataset",
+        "wine@holdout",
+        says="Invalid dataset name 'wine@holdout'",
+        id="data-dataset-name",
+    ),
+    case(
+        *_EVAL, "--data", "{data}/good.csv", "--target", "y", "--jobs", "0", says="--jobs", id="data-jobs-0"
+    ),
+    case(*_EVAL, "--target", "y", says="Missing option '--data'", id="data-no-data"),
+    case(
+        "evaluate", "prod", "--data", "{data}/good.csv", "--target", "y", says="'--model'", id="data-no-model"
+    ),
+    case(
+        *_EVAL,
+        "--data",
+        "{data}/good.csv",
+        "--target",
+        "y",
+        "--model",
+        "Nope",
+        says="Nope",
+        id="data-unknown-model",
+    ),
+    case(
+        "select",
+        "prod",
+        "-m",
+        "AImodel",
+        "--dataset",
+        "wine",
+        says="--dataset needs --metric",
+        id="ds-no-metric",
+    ),
+    case(
+        "select",
+        "prod",
+        "-m",
+        "AImodel",
+        "--metric",
+        "F1",
+        "--dataset",
+        "wine@zz-zz",
+        says="Invalid dataset digest 'zz-zz'",
+        id="ds-bad-digest",
+    ),
+    case(
+        "select",
+        "prod",
+        "-m",
+        "AImodel",
+        "--metric",
+        "F1",
+        "--dataset",
+        "unknown",
+        says="no dataset 'unknown' has been evaluated",
+        id="ds-unknown-name",
+    ),
+    case(
+        "promote",
+        "prod",
+        "-m",
+        "AImodel",
+        "--metric",
+        "F1",
+        "--dataset",
+        "unknown",
+        says="no dataset 'unknown' has been evaluated",
+        id="ds-promote-unknown-name",
+    ),
+    case(
+        "promote",
+        "prod",
+        "-m",
+        "AImodel",
+        "--evaluate",
+        "--metric",
+        "F1",
+        says="--evaluate needs --data",
+        id="ds-evaluate-no-data",
+    ),
+    case(
+        "promote",
+        "prod",
+        "-m",
+        "AImodel",
+        "--data",
+        "{data}/good.csv",
+        "--target",
+        "y",
+        says="go with --evaluate",
+        id="ds-data-without-evaluate",
+    ),
+    case(
+        "promote",
+        "prod",
+        "-m",
+        "AImodel",
+        "--evaluate",
+        "--data",
+        "{data}/good.csv",
+        "--target",
+        "y",
+        "--metric",
+        "F1",
+        "--dataset",
+        "a@b",
+        says="its digest comes from --data",
+        id="ds-evaluate-pinned",
+    ),
+    case(
+        "promote",
+        "prod",
+        "-m",
+        "AImodel",
+        "--evaluate",
+        "--data",
+        "{data}/one-class.csv",
+        "--target",
+        "y",
+        "--metric",
+        "F1",
+        says="single class",
+        id="ds-evaluate-bad-data",
+    ),
+    case("check", "--fix", "--dataset", "bad name!", says="Invalid dataset name", id="ds-check-name"),
+]
+
 CLI_CORPUS = [
     *ALLOWANCES,
+    *DATASETS,
     *VERSIONS,
     *ENVIRONMENTS,
     *MODELS,
@@ -497,12 +717,13 @@ def test_cli_rejects_with_one_line_and_writes_nothing(
     promoted_store: Store,
     tmp_path: Path,
     failing_server: int,
+    data_dir: Path,
     args: list[str],
     code: int,
     says: str,
     env: dict[str, str],
 ) -> None:
-    values = _placeholders(tmp_path, failing_server)
+    values = _placeholders(tmp_path, failing_server, data_dir)
     before = Snapshot.of(promoted_store.path)
     result = cli(*[_fill(arg, values) for arg in args], env={k: _fill(v, values) for k, v in env.items()})
     assert result.exit_code == code, (result.stdout, result.stderr, result.exception)

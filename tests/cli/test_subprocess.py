@@ -106,3 +106,62 @@ def test_exit_status_and_at_most_one_line_on_stderr(
     assert (done.returncode, done.stdout) == (status, stdout), done.stderr
     assert done.stderr.startswith(stderr)
     assert len(done.stderr.splitlines()) == (1 if stderr else 0), done.stderr
+
+
+#: Runs the CLI with pandas made unimportable (as on a base install, where only mlflow-skinny is present).
+_WITHOUT_PANDAS = (
+    "import sys\n"
+    "sys.modules['pandas'] = None\n"
+    "from mlflow_allowance.cli import main\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    print('pandas imported' if sys.modules.get('pandas') is not None else 'no pandas')\n"
+)
+
+
+def test_evaluate_without_the_extra_names_it_in_one_line(promoted_db: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    shutil.copyfile(promoted_db, store)
+    data = tmp_path / "holdout.csv"
+    data.write_text("a,y\n1,0\n2,1\n")
+    args = ["evaluate", "prod", "-m", "AImodel", "--data", str(data), "--target", "y"]
+    done = run(["-c", _WITHOUT_PANDAS, *args], tmp_path, {"MLFLOW_TRACKING_URI": f"sqlite:///{store}"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "Error: scoring needs the evaluate extra (missing pandas): pip install 'mlflow-allowance[evaluate]'\n"
+    )
+
+
+def test_select_on_a_dataset_needs_no_pandas(promoted_db: Path, tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from mlflow_allowance import DatasetInfo, DatasetRef
+    from mlflow_allowance._registry import Registry
+    from mlflow_allowance._schema import SCORE_DATASET, SCORE_DIGEST, SCORE_MODEL, SCORE_VERSION
+
+    store = tmp_path / "store.db"
+    shutil.copyfile(promoted_db, store)
+    uri = f"sqlite:///{store}"
+    ref = DatasetRef("holdout", "0a64f9dd")
+    registry = Registry(uri, uri)
+    experiment_id = registry.scores_experiment(create=True)
+    assert experiment_id is not None
+    client = MlflowClient(uri, uri)
+    for version, f1 in ((1, 0.7), (2, 0.9)):
+        tags = {
+            SCORE_MODEL: "AImodel",
+            SCORE_VERSION: str(version),
+            SCORE_DATASET: "holdout",
+            SCORE_DIGEST: ref.digest,
+        }
+        run_id = client.create_run(experiment_id, tags=tags).info.run_id
+        client.log_metric(run_id, "f1_score", f1)
+        client.set_terminated(run_id)
+    registry.save_dataset(DatasetInfo(ref, "holdout.csv", "y", 2, "classifier", 0))
+    args = ["select", "prod", "-m", "AImodel", "--metric", "F1", "--dataset", "holdout"]
+    done = run(["-c", _WITHOUT_PANDAS, *args], tmp_path, {"MLFLOW_TRACKING_URI": uri})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "prod: AImodel/2 (version 1.0) — winner: highest F1 (0.9) on holdout@0a64f9dd within <=1.0\nno pandas\n"
+    )
