@@ -319,12 +319,29 @@ def _infer_model_type(labels: Any) -> str:
 
 
 def _digest(frame: Any, source: str | None, target: str, name: str) -> str:
-    """MLflow's own digest of the data (what its UI shows for the dataset)."""
-    from mlflow.data.pandas_dataset import from_pandas
+    """A digest of the whole data: every row and column, the column names and types, and the target.
 
-    with _quiet():
-        dataset = from_pandas(frame, source=source, targets=target, name=name)  # type: ignore[arg-type]
-    return str(dataset.digest)
+    MLflow's own dataset digest hashes only the first 10,000 rows and skips columns of mixed or boolean
+    type, so changed data could keep its digest and old scores would keep counting. This one is passed to
+    MLflow as the dataset's digest (``from_pandas(..., digest=...)``), so its UI shows the same id. Data
+    pandas cannot hash (cells holding lists, say) falls back to MLflow's digest.
+    """
+    import hashlib
+
+    import pandas as pd
+
+    hasher = hashlib.sha256()
+    hasher.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    hasher.update(target.encode())
+    try:
+        hasher.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    except TypeError:
+        from mlflow.data.pandas_dataset import from_pandas
+
+        with _quiet():
+            dataset = from_pandas(frame, source=source, targets=target, name=name)  # type: ignore[arg-type]
+        hasher.update(str(dataset.digest).encode())
+    return hasher.hexdigest()[:8]
 
 
 def _describe(exc: BaseException) -> str:

@@ -391,6 +391,8 @@ class AllowanceClient:
         else:
             info = current  # nothing new: keep the record of when this content was first scored
         scores.sort(key=lambda s: (s.model, s.version))
+        kept.sort(key=lambda s: (s.model, s.version))
+        skipped.sort(key=lambda item: (item[0], item[1]))
         return Evaluation(
             env,
             info,

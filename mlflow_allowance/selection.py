@@ -309,6 +309,15 @@ class Selection:
         return tuple(v for v in self.candidates if v.eligible)
 
     @property
+    def unscored(self) -> tuple[Verdict, ...]:
+        """Judged on a dataset: the versions that would compete but have no score on it yet (run
+        ``evaluate``); empty without a dataset."""
+        if self.policy.dataset is None:
+            return ()
+        missing = _no_score(self.policy)
+        return tuple(v for v in self.candidates if not v.eligible and v.reason == missing)
+
+    @property
     def allowance(self) -> VersionAllowance:
         """The allowance that applied to the winner (without a winner: the policy's default)."""
         winner = self.winner
@@ -318,7 +327,7 @@ class Selection:
         """A JSON-ready dict: ``environment``, ``allowance`` (the winner's), ``allowances`` (every
         model's), ``metric``, ``maximize``, ``winner``, ``candidates`` and the full ``policy``."""
         winner = self.winner
-        return {
+        data: dict[str, Any] = {
             "environment": self.environment,
             "allowance": self.allowance.canonical,
             "allowances": {name: a.canonical for name, a in self.policy.model_allowances.items()},
@@ -329,6 +338,9 @@ class Selection:
             "candidates": [verdict.to_dict() for verdict in self.candidates],
             "policy": self.policy.to_dict(),
         }
+        if self.policy.dataset is not None:
+            data["unscored"] = [v.candidate.key for v in self.unscored]
+        return data
 
     def summary(self) -> dict[str, Any]:
         """:meth:`to_dict` without each candidate's full record: what an audit record keeps."""
@@ -442,7 +454,7 @@ def _judge(
             return semver, metric, f"failed on {policy.dataset}: {candidate.failure}"
         if metric is None:
             if policy.dataset is not None:
-                return semver, None, f"no {policy.metric} on {policy.dataset}"
+                return semver, None, _no_score(policy)
             return semver, None, f"no metric {policy.metric!r}"
         if math.isnan(metric) or math.isinf(metric):
             return semver, metric, f"metric {policy.metric!r} is {metric}"
@@ -454,6 +466,11 @@ def _judge(
                 f"metric {policy.metric!r} is {sign}inf (stored by MLflow as {metric:.17g})",
             )
     return semver, metric, None
+
+
+def _no_score(policy: SelectionPolicy) -> str:
+    """Why a version that would compete on a dataset does not: ``no F1 on wine-holdout@0a64f9dd``."""
+    return f"no {policy.metric} on {policy.dataset}"
 
 
 def _metric(value: float | None) -> float:
