@@ -267,7 +267,7 @@ def main() -> None:
             holder = _holder(name, environment)
             if holder is not None:
                 print(f"FINAL {environment} {name}/{holder.version} {holder.semver}")
-    for info in allowance.datasets():
+    for info in allowance.list_datasets():
         print(f"FINAL dataset {info.ref} {info.rows} rows (was {old})")
 
 

@@ -16,12 +16,12 @@ from mlflow_allowance.client import AllowanceClient
 
 __all__ = [
     "check",
-    "datasets",
     "evaluate",
     "get_allowance",
     "get_version",
     "history",
     "list_allowances",
+    "list_datasets",
     "promote",
     "register_model",
     "rollback",
@@ -74,4 +74,4 @@ rollback = _fluent(AllowanceClient.rollback)
 check = _fluent(AllowanceClient.check)
 history = _fluent(AllowanceClient.history)
 evaluate = _fluent(AllowanceClient.evaluate)
-datasets = _fluent(AllowanceClient.datasets)
+list_datasets = _fluent(AllowanceClient.list_datasets)

@@ -668,12 +668,49 @@ def _translate(exc: MlflowException, action: str, model: str | None) -> Allowanc
     lowered = message.lower()
     if any(hint in lowered for hint in ("max retries", "connection", "failed to establish", "timed out")):
         return RegistryUnavailableError(
-            redact(
-                f"MLflow is unreachable while {action}: {message}. Check the tracking URI "
-                "(--tracking-uri or MLFLOW_TRACKING_URI) and that the server is running"
-            )
+            redact(f"MLflow is unreachable while {action}: {_unreachable(message)}")
         )
     return RegistryError(redact(f"MLflow failed while {action}: {message}"))
+
+
+#: MLflow's words for a request that got no answer; the server's URI is what precedes the REST endpoint.
+_API_REQUEST = r"API request to (?P<uri>\S+?)/(?:ajax-)?api/\d+\.\d+/\S* failed with (?:timeout )?exception"
+_CHECK_URI = "Check the tracking URI (--tracking-uri or MLFLOW_TRACKING_URI) and that the server is running"
+_SLOW = "If the server is only slow, give it longer with --timeout SECONDS (MLFLOW_HTTP_REQUEST_TIMEOUT)"
+#: (words of urllib3/requests/the OS, what happened, what to do): the first match describes the failure.
+_NO_ANSWER: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("connection refused", "actively refused"), "refused the connection", _CHECK_URI),
+    (
+        ("name or service not known", "nodename nor servname", "name resolution", "getaddrinfo failed"),
+        "has a host name that does not resolve",
+        _CHECK_URI,
+    ),
+    (("no route to host", "network is unreachable"), "has no network route from here", _CHECK_URI),
+    (("read timed out",), "accepted the connection but did not answer{within}", _SLOW),
+    (("connecttimeout", "connect timeout", "timed out"), "did not accept a connection{within}", _CHECK_URI),
+    (
+        ("remotedisconnected", "connection aborted", "connection reset"),
+        "closed the connection without answering",
+        _CHECK_URI,
+    ),
+)
+
+
+def _unreachable(message: str) -> str:
+    """What MLflow's message about a request that got no answer says, in a few words, naming the server
+    (its secrets are redacted by the caller): e.g. ``http://host:5000 refused the connection. Check...``.
+    An unrecognised message is kept, cut to a readable length."""
+    import re
+
+    lowered = message.lower()
+    found = re.search(_API_REQUEST, message)
+    if found is not None:
+        for words, happened, advice in _NO_ANSWER:
+            if any(word in lowered for word in words):
+                seconds = re.search(r"(?:read|connect) timeout=(\d+(?:\.\d+)?)", message)
+                within = f" within {seconds.group(1)} s" if seconds else ""
+                return f"{found.group('uri')} {happened.format(within=within)}. {advice}"
+    return f"{message}. {_CHECK_URI}"
 
 
 #: How MLflow's REST client reports an HTTP error status: after retrying a 5xx (in urllib3's words), or

@@ -8,6 +8,16 @@ unreachable; 1: nothing eligible, rollback refused); ``--debug`` adds the traceb
 Start-up is part of the interface: this module imports Typer and the pure core only. MLflow is imported
 when a command first needs the registry, and input the core can check on its own is checked before that,
 so a typo fails in milliseconds and writes nothing.
+
+A dead server fails fast too: MLflow's HTTP client retries 7 times with a growing backoff (a refused
+connection takes about four minutes to report) and waits 120 s for each answer. The command line asks for
+:data:`DEFAULT_RETRIES` retries, a backoff factor of :data:`DEFAULT_BACKOFF_FACTOR` and a timeout of
+:data:`DEFAULT_TIMEOUT` s instead, through MLflow's own variables (:data:`HTTP_ENV`), each only where the user
+has not set it; ``--timeout`` and ``--retries`` win over the variables. An unanswered request thus fails
+after at most (retries + 1) x timeout, plus a few seconds of backoff. The Python API
+(:class:`~mlflow_allowance.AllowanceClient`) keeps MLflow's defaults: a program or a pipeline step usually
+prefers riding out a restarting or rate-limiting server to failing in seconds, and it configures MLflow the
+way it configures everything else.
 """
 
 from __future__ import annotations
@@ -39,24 +49,83 @@ PROG_NAME = "mlflow-allowance"
 #: Same switch as the ``mlflow allowance`` hook's: tracebacks without typing ``--debug``.
 DEBUG_ENV = "MLFLOW_ALLOWANCE_DEBUG"
 
+# How long the command line waits for an MLflow server (the API keeps MLflow's defaults: see the docstring).
+#: Seconds to wait for a connection, and then for each answer (``--timeout``; MLflow's default: 120).
+DEFAULT_TIMEOUT = 10
+#: Retries of a refused, timed-out or 429/5xx request (``--retries``; MLflow's default: 7).
+DEFAULT_RETRIES = 2
+#: Retries wait 0, 2, 4... seconds times this, plus up to 1 s of jitter (MLflow's default: 2).
+DEFAULT_BACKOFF_FACTOR = 1
+#: MLflow's variables for the three, read on every request; the CLI sets each one the user has not set.
+HTTP_ENV = {
+    "timeout": "MLFLOW_HTTP_REQUEST_TIMEOUT",
+    "retries": "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+    "backoff_factor": "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+}
+#: MLflow refuses more retries than this (its ``_MLFLOW_HTTP_REQUEST_MAX_RETRIES_LIMIT``).
+_MAX_RETRIES = 10
+
+
+def _http_environment(timeout: int | None, retries: int | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """MLflow's HTTP variables a command sets: ``--timeout`` and ``--retries`` when given, else the CLI's
+    default for each variable unset (or empty, which MLflow ignores too) in ``environ``.
+
+    >>> _http_environment(3, None, {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5"})
+    {'MLFLOW_HTTP_REQUEST_TIMEOUT': '3', 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR': '1'}
+    >>> _http_environment(None, 0, {"MLFLOW_HTTP_REQUEST_TIMEOUT": "60"})
+    {'MLFLOW_HTTP_REQUEST_MAX_RETRIES': '0', 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR': '1'}
+    """
+    given = {"timeout": timeout, "retries": retries, "backoff_factor": None}
+    defaults = {
+        "timeout": DEFAULT_TIMEOUT,
+        "retries": DEFAULT_RETRIES,
+        "backoff_factor": DEFAULT_BACKOFF_FACTOR,
+    }
+    wanted: dict[str, str] = {}
+    for key, name in HTTP_ENV.items():
+        value = given[key]
+        if value is not None:
+            wanted[name] = str(value)
+        elif not environ.get(name):
+            wanted[name] = str(defaults[key])
+    return wanted
+
 
 @dataclass
 class _Settings:
-    """The global options, and the client built from them on first use."""
+    """The global options, and the client built from them on first use.
+
+    Building the client also sets MLflow's HTTP variables (:func:`_http_environment`) in ``os.environ``,
+    where MLflow reads them on every request, until :meth:`close` puts back what was there: this app may
+    run inside a longer-lived process (tests, ``mlflow allowance``, a notebook), whose own MLflow calls
+    must not inherit the command line's short timeouts.
+    """
 
     tracking_uri: str | None = None
     registry_uri: str | None = None
     debug: bool = False
+    timeout: int | None = None
+    retries: int | None = None
     _client: AllowanceClient | None = field(default=None, repr=False)
     _mlflow_log_level: int | None = field(default=None, repr=False)
+    _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def client(self) -> AllowanceClient:
         if self._client is None:
             from mlflow_allowance.client import AllowanceClient
 
+            self._fail_fast()  # before MLflow is imported: old versions read the variables at import
             self._quiet_mlflow()
             self._client = AllowanceClient(self.tracking_uri, self.registry_uri)
         return self._client
+
+    def _fail_fast(self) -> None:
+        """Set MLflow's HTTP variables for this command, remembering what they were."""
+        import os
+
+        for name, value in _http_environment(self.timeout, self.retries, os.environ).items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
 
     def _quiet_mlflow(self) -> None:
         """Keep MLflow's INFO lines (database set-up) off stderr, unless --debug or MLFLOW_LOGGING_LEVEL."""
@@ -72,16 +141,45 @@ class _Settings:
         logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
 
     def close(self) -> None:
-        """Give MLflow's logger back its level (this app may run inside a longer-lived process)."""
+        """Give MLflow's logger back its level and the environment its HTTP variables (this app may run
+        inside a longer-lived process)."""
         if self._mlflow_log_level is not None:
             import logging
 
             logging.getLogger("mlflow").setLevel(self._mlflow_log_level)
             self._mlflow_log_level = None
+        if self._saved_env:
+            import os
+
+            for name, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self._saved_env.clear()
+
+
+#: The global options a command accepts after its name too: ``get prod --tracking-uri URI``.
+_ANYWHERE = ("tracking_uri", "registry_uri", "timeout", "retries")
 
 
 class _Group(TyperGroup):
-    """Turns the package's error tree, and usage errors, into one line on stderr and an exit code."""
+    """Turns the package's error tree, and usage errors, into one line on stderr and an exit code.
+
+    Also gives every command a copy of the connection options (:data:`_ANYWHERE`): the same definition,
+    help and checks as the group's, storing into the group's :class:`_Settings` (a value after the command
+    wins over one before it).
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        shared = [param for param in self.params if param.name in _ANYWHERE]
+        for command in self.commands.values():
+            taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+            taken |= {param.name for param in command.params}
+            for param in shared:
+                if param.name not in taken and not taken & set(getattr(param, "opts", ())):
+                    command.params.append(_after_command(param))
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         try:
@@ -103,6 +201,23 @@ class _Group(TyperGroup):
             _fail(ctx, exc, 1)
         finally:
             _settings(ctx).close()
+
+
+def _after_command(param: Any) -> Any:
+    """A copy of the group's option ``param`` for a command: not passed to the command's function, but
+    stored into :class:`_Settings` when given."""
+    import copy
+
+    copied = copy.copy(param)
+    copied.expose_value = False
+    copied.callback = _store_setting
+    return copied
+
+
+def _store_setting(ctx: typer.Context, param: Any, value: Any) -> Any:
+    if value is not None and not ctx.resilient_parsing:
+        setattr(_settings(ctx), param.name, value)
+    return value
 
 
 app = typer.Typer(
@@ -213,6 +328,31 @@ def _global_options(
             show_default=False,
         ),
     ] = None,
+    timeout: Annotated[
+        int | None,
+        typer.Option(
+            metavar="SECONDS",
+            min=1,
+            help=(
+                "Wait SECONDS for the MLflow server to accept a connection, and then to answer, on each "
+                f"try of a request (default: {HTTP_ENV['timeout']}, else {DEFAULT_TIMEOUT})."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    retries: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=0,
+            max=_MAX_RETRIES,
+            help=(
+                "Try a refused, timed-out or failed (HTTP 429, 5xx) request N more times "
+                f"(default: {HTTP_ENV['retries']}, else {DEFAULT_RETRIES})."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[
         bool,
         typer.Option("--debug", envvar=DEBUG_ENV, help="Show tracebacks and MLflow's log messages."),
@@ -222,7 +362,7 @@ def _global_options(
         typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    ctx.obj = _Settings(tracking_uri, registry_uri, debug)
+    ctx.obj = _Settings(tracking_uri, registry_uri, debug, timeout, retries)
 
 
 # Allowances -------------------------------------------------------------------------------------------------
@@ -315,6 +455,7 @@ def select(
     environment = validate_environment(env)
     request = _request(model, metric, minimize, require_tag, pre, version_run_tag, dataset)
     selection = _client(ctx).select(environment, request)
+    _warn_unscored(selection, as_json)
     data = selection.to_dict()
     if selection.winner is None:
         error = NoEligibleCandidateError(
@@ -380,7 +521,7 @@ def promote(
         evaluation = _evaluate(
             ctx, environment, model, data, target, dataset, [metric], None, retry_failed, jobs, as_json
         )
-        dataset = evaluation.dataset.ref.name  # the name now means the content just scored
+        dataset = str(evaluation.dataset.ref)  # pinned: the content just scored, whatever comes next
         if not as_json:
             typer.echo(render.evaluation(evaluation))
     elif data is not None or target is not None:
@@ -398,6 +539,8 @@ def promote(
         if evaluation is not None:
             payload["evaluation"] = evaluation.to_dict()
         _report_no_winner(exc, environment, as_json=as_json, explain=explain, data=payload)
+    if promotion.selection is not None:
+        _warn_unscored(promotion.selection, as_json)
     if as_json:
         document = promotion.to_dict()
         if evaluation is not None:
@@ -443,7 +586,7 @@ def evaluate(
     models:/NAME/VERSION and scored by mlflow.models.evaluate; the scores are recorded in MLflow, so a
     second run scores nothing. A version that cannot be loaded or scored is recorded as failed and never
     wins. Then select/promote --dataset NAME --metric F1 judge on these scores. Needs the evaluate extra.
-    Exit status 1 when a version failed.
+    Exit status 1 when a version within the allowance has failed on this data (now or before).
     """
     environment = validate_environment(env)
     evaluation = _evaluate(
@@ -453,14 +596,14 @@ def evaluate(
         _print_json(evaluation.to_dict())
     else:
         typer.echo(render.evaluation(evaluation))
-    if evaluation.failed:
+    if evaluation.failures:
         raise typer.Exit(1)
 
 
 @app.command()
 def datasets(ctx: typer.Context, as_json: Json = False) -> None:
     """List the datasets evaluate recorded: name, digest of the current content, rows, source."""
-    found = _client(ctx).datasets()
+    found = _client(ctx).list_datasets()
     if as_json:
         _print_json([info.to_dict() for info in found])
         return
@@ -714,6 +857,20 @@ def _evaluate(
         jobs=jobs,
         progress=progress if shown_progress else None,
     )
+
+
+def _warn_unscored(selection: Selection, as_json: bool) -> None:
+    """One stderr line when versions that would compete have no score on the dataset (JSON: unscored)."""
+    missing = selection.unscored
+    if missing and not as_json:
+        keys = ", ".join(v.candidate.key for v in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        dataset = selection.policy.dataset
+        typer.echo(
+            f"warning: {_plural(len(missing), 'version', 'versions')} within the allowance "
+            f"{'has' if len(missing) == 1 else 'have'} no {selection.policy.metric} on {dataset} ({keys}): "
+            f"score them with evaluate",
+            err=True,
+        )
 
 
 def _tags(pairs: Iterable[str] | None) -> dict[str, str]:

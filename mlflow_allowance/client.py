@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlflow_allowance import _writeahead
@@ -40,7 +40,6 @@ from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, ra
 from mlflow_allowance.versions import BumpPart, SemanticVersion, _parse_or_none
 
 if TYPE_CHECKING:
-    from mlflow_allowance._evaluator import Progress
     from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
 
 __all__ = ["AllowanceClient"]
@@ -324,7 +323,7 @@ class AllowanceClient:
         retry_failed: bool = False,
         jobs: int = 1,
         artifacts: bool = False,
-        progress: Progress | None = None,
+        progress: Callable[[int, int, float], None] | None = None,
     ) -> Evaluation:
         """Score every version of ``models`` within ``environment``'s allowance that has no score on
         ``data`` yet, with MLflow's own evaluator (``mlflow.models.evaluate``); needs the ``evaluate`` extra.
@@ -385,11 +384,13 @@ class AllowanceClient:
                 artifacts=artifacts,
                 progress=progress,
             )
+        # The name moves to this content only once something is on record for it (a call that scored
+        # nothing new keeps the record of when the content was first scored).
         current = registry.dataset(info.ref.name)
-        if current is None or current.ref != info.ref or to_score:
+        if scores or (kept and (current is None or current.ref != info.ref)):
             registry.save_dataset(info)
-        else:
-            info = current  # nothing new: keep the record of when this content was first scored
+        elif current is not None and current.ref == info.ref:
+            info = current
         scores.sort(key=lambda s: (s.model, s.version))
         kept.sort(key=lambda s: (s.model, s.version))
         skipped.sort(key=lambda item: (item[0], item[1]))
@@ -402,7 +403,7 @@ class AllowanceClient:
             skipped=tuple(skipped),
         )
 
-    def datasets(self) -> list[DatasetInfo]:
+    def list_datasets(self) -> list[DatasetInfo]:
         """Every dataset :meth:`evaluate` recorded, by name, with the digest of its current content."""
         return self._registry.datasets()
 
@@ -433,7 +434,9 @@ class AllowanceClient:
         is itself recorded, and running ``fix`` again changes nothing.
         """
         envs = {validate_environment(environment)} if environment is not None else None
-        override = None if dataset is None else DatasetRef.of(dataset)
+        if dataset is not None and not fix:
+            raise InputError("a dataset applies to the re-promotions of check --fix: add fix=True (--fix)")
+        override = None if dataset is None else self._pinned(_dataset_ref(dataset))
         scoped = models is not None
         registered = (
             [self._registry.registered_model(n) for n in SelectionRequest(models).models]
@@ -511,7 +514,8 @@ class AllowanceClient:
             metric=request.metric,
             version_run_tag=request.version_run_tag,
             registered=registered,
-            dataset=dataset,
+            # Only when judging on a dataset: registries written for 0.1.0 take no such argument.
+            **({"dataset": dataset} if dataset is not None else {}),
         )
         return rank_candidates(candidates, policy, environment=env)
 
@@ -993,8 +997,20 @@ def _request(
         required_tags=required_tags,
         prereleases=prereleases,
         version_run_tag=version_run_tag,
-        dataset=dataset,
+        dataset=None if dataset is None else _dataset_ref(dataset),
     )
+
+
+def _dataset_ref(value: object) -> DatasetRef:
+    """A reference to ``value``; an ``mlflow.data`` dataset holding a data frame is identified by the
+    digest :meth:`AllowanceClient.evaluate` gives the same data (MLflow's own digest differs)."""
+    frame = getattr(value, "df", None)
+    if frame is not None and not isinstance(value, str | DatasetRef):
+        from mlflow_allowance import _evaluator
+
+        prepared = _evaluator.prepare(value, target=None, name=None, model_type=None)
+        return prepared.info.ref
+    return DatasetRef.of(value)
 
 
 def _replayed_request(record: AuditRecord | None) -> SelectionRequest | None:

@@ -281,6 +281,12 @@ class Evaluation:
         for name in ("scored", "failed", "kept", "skipped"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
+    @property
+    def failures(self) -> tuple[Score, ...]:
+        """Every version within the allowance that could not be scored on this data: just now, or before
+        (kept until ``retry_failed``)."""
+        return (*self.failed, *(score for score in self.kept if score.failed))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {

@@ -115,7 +115,10 @@ def evaluation(result: Evaluation) -> str:
     for outcome, scores in (("scored", result.scored), ("kept", result.kept), ("failed", result.failed)):
         for score in scores:
             values = [number(score.metrics.get(key)) for key in shown]
-            rows.append([score.model, str(score.version), outcome, *values, score.error or ""])
+            note = score.error or ""
+            if outcome == "kept" and score.failed:
+                outcome, note = "failed", f"earlier (--retry-failed to score again): {note}"
+            rows.append([score.model, str(score.version), outcome, *values, note])
     for model, version, reason in result.skipped:
         rows.append([model, str(version), "skipped", *["-" for _ in shown], reason])
     if not shown:
@@ -127,8 +130,9 @@ def evaluation(result: Evaluation) -> str:
         + (f"; {info.source})" if info.source else ")")
     )
     body = table(["MODEL", "VERSION", "OUTCOME", *shown, "NOTE"], rows) if rows else "(no versions)"
+    kept = len(result.kept) - (len(result.failures) - len(result.failed))
     counts = (
-        f"{len(result.scored)} scored, {len(result.kept)} kept, {len(result.failed)} failed, "
+        f"{len(result.scored)} scored, {kept} kept, {len(result.failures)} failed, "
         f"{len(result.skipped)} skipped"
     )
     return f"{header}\n{body}\n{counts}"

@@ -75,7 +75,7 @@ def _check_store(uri: str, *, new: str, old: str) -> None:
     from mlflow_allowance import AllowanceClient, DatasetRef
 
     client = AllowanceClient(uri)
-    (info,) = client.datasets()
+    (info,) = client.list_datasets()
     assert (info.ref, info.rows, info.target, info.model_type) == (
         DatasetRef(DATASET, new),
         90,
