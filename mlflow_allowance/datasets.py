@@ -113,12 +113,13 @@ class DatasetRef:
     digest: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name) or len(self.name) > MAX_DATASET_NAME:
+        name, digest = self.name, self.digest
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_DATASET_NAME:
             raise InputError(
                 f"Invalid dataset name {shown(self.name)}: use letters, digits, '_', '-', '.' and single "
                 f"spaces (at most {MAX_DATASET_NAME} characters)"
             )
-        if self.digest is not None and (not isinstance(self.digest, str) or not _DIGEST.fullmatch(self.digest)):
+        if digest is not None and (not isinstance(digest, str) or not _DIGEST.fullmatch(digest)):
             raise InputError(
                 f"Invalid dataset digest {shown(self.digest)}: expected MLflow's digest, e.g. 0a64f9dd"
             )

@@ -135,6 +135,9 @@ def evaluation(result: Evaluation) -> str:
         f"{len(result.scored)} scored, {kept} kept, {len(result.failures)} failed, "
         f"{len(result.skipped)} skipped"
     )
+    errors = {score.error for score in result.failures}
+    if len(result.failures) > 1 and len(errors) == 1 and not result.scored:
+        counts += "; every version failed alike: the data may be at fault (fix it, then --retry-failed)"
     return f"{header}\n{body}\n{counts}"
 
 
