@@ -108,7 +108,7 @@ def prepare(data: object, *, target: str | None, name: str | None, model_type: s
         raise InputError(f"Invalid model type {shown(kind)}: expected classifier or regressor")
     if kind == "classifier" and labels.nunique() < 2:
         raise InputError(
-            f"{where}: target column {target!r} has a single class ({labels.iloc[0]!r}); "
+            f"{where}: target column {target!r} has a single class ({labels.iloc[:1].tolist()[0]!r}); "
             "a classifier cannot be scored on it"
         )
     digest = _digest(frame, source, target, ref.name)

@@ -1,8 +1,9 @@
 """Fixed external datasets: which data a score was computed on, and how metric names map to MLflow's.
 
 A :class:`DatasetRef` names a dataset (``wine-holdout``) and, once pinned, the digest of its content
-(``wine-holdout@0a64f9dd``): MLflow's own dataset digest, so the MLflow UI shows the same identity. A
-score counts for a selection only when it was computed on the digest the selection is judged on.
+(``wine-holdout@0a64f9dd``): a hash of the whole data, which ``evaluate`` also gives MLflow as the dataset's
+digest, so the MLflow UI shows the same identity. A score counts for a selection only when it was computed
+on the digest the selection is judged on.
 
 >>> from mlflow_allowance import DatasetRef
 >>> ref = DatasetRef.parse("wine-holdout@0a64f9dd")
@@ -34,7 +35,7 @@ __all__ = ["EVALUATOR_METRICS", "METRIC_ALIASES", "DatasetInfo", "DatasetRef", "
 #: Dataset names go into a tag key (``mlflow_allowance.dataset.<name>``): MLflow's tag-key characters.
 _NAME = re.compile(r"^[\w.\-]+(?: [\w.\-]+)*$")
 MAX_DATASET_NAME = 200
-#: MLflow's digests are short hex strings; anything of letters and digits is accepted.
+#: Digests are short hex strings (``evaluate``'s, or MLflow's); anything of letters and digits is accepted.
 _DIGEST = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 #: The metric names people type (case-insensitive) → the key MLflow's classifier/regressor evaluators log.
@@ -121,7 +122,7 @@ class DatasetRef:
             )
         if digest is not None and (not isinstance(digest, str) or not _DIGEST.fullmatch(digest)):
             raise InputError(
-                f"Invalid dataset digest {shown(self.digest)}: expected MLflow's digest, e.g. 0a64f9dd"
+                f"Invalid dataset digest {shown(self.digest)}: expected letters and digits, e.g. 0a64f9dd"
             )
 
     @classmethod

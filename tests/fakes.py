@@ -426,7 +426,9 @@ class InMemoryRegistry:
         found: dict[tuple[str, int], Score] = {}
         for score in reversed(self.store.scores):
             if score.dataset == dataset and score.model in models:
-                found.setdefault((score.model, score.version), score)
+                # As Registry reads a FAILED run: its error, none of the metrics it may have logged.
+                read = replace(score, metrics={}) if score.failed else score
+                found.setdefault((score.model, score.version), read)
         return found
 
     # Aliases and stages -------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from mlflow_allowance import (
     AllowanceClient,
     AuditKind,
     AuditRecord,
+    DatasetInfo,
+    DatasetRef,
     EnvironmentBusyError,
     InputError,
     InvalidAllowanceError,
@@ -76,7 +78,7 @@ def test_the_fast_lane_never_imports_mlflow() -> None:
     code = """
 import sys
 import tests.test_client_rules
-from mlflow_allowance import AllowanceClient
+from mlflow_allowance import AllowanceClient, DatasetInfo, DatasetRef
 from tests.fakes import InMemoryRegistry
 
 fake = InMemoryRegistry()
@@ -90,6 +92,11 @@ client.set_allowance("prod", "*")
 client.promote("prod", "A")
 client.rollback("prod", "A")
 client.set_allowance("prod", ">=2.0")
+wine = DatasetRef("wine", "0a64f9dd")
+fake.save_dataset(DatasetInfo(wine, "wine.csv", "target", 45, "classifier", 0))
+fake.add_score(wine, "A", 1, {"f1_score": 0.9})
+client.promote("int", "A", metric="F1", dataset="wine")
+client.list_datasets()
 client.check(fix=True)
 client.history(limit=5)
 client.list_allowances()
@@ -741,6 +748,249 @@ class TestCheck:
     def test_unknown_model_is_not_found(self, client: AllowanceClient) -> None:
         with pytest.raises(NotFoundError, match="registered model 'Nope'"):
             client.check(models=["Nope"])
+
+
+OLD = DatasetRef("wine", "0a64f9dd")
+NEW = DatasetRef("wine", "bbc53a5e")
+
+
+def save(fake: InMemoryRegistry, ref: DatasetRef) -> None:
+    """Record ``ref`` as the current content of its name, as ``evaluate`` does."""
+    fake.save_dataset(DatasetInfo(ref, f"/data/{ref.name}.csv", "target", 45, "classifier", 0))
+
+
+def arrange_scores(fake: InMemoryRegistry) -> None:
+    """A/1 has the best training F1 but the worst F1 on wine@0a64f9dd, the name's current content; A/3 has
+    scores only on other content; A/4 failed on it."""
+    fake.add_version("A", "1.0", metrics={"F1": 0.99})
+    fake.add_version("A", "1.1", metrics={"F1": 0.5})
+    fake.add_version("A", "1.2", metrics={"F1": 0.4})
+    fake.add_version("A", "1.3", metrics={"F1": 0.3})
+    fake.add_score(OLD, "A", 1, {"f1_score": 0.6})
+    fake.add_score(OLD, "A", 2, {"f1_score": 0.9, "accuracy_score": 0.92})
+    fake.add_score(NEW, "A", 3, {"f1_score": 1.0})
+    fake.add_score(DatasetRef("iris", OLD.digest), "A", 3, {"f1_score": 1.0})  # same digest, other name
+    fake.add_score(OLD, "A", 4, {"f1_score": 1.0}, error="cannot load models:/A/4: no model artifacts")
+    save(fake, OLD)
+    fake.reset_calls()
+
+
+class TestDatasets:
+    def test_a_name_judges_its_current_content_and_writes_nothing(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_scores(fake)
+        with nothing_written(fake):
+            selection = client.select("prod", "A", metric="F1", dataset="wine")
+        assert selection.policy.dataset == OLD
+        assert reasons(selection) == {
+            "A/2": "winner: highest F1 (0.9) on wine@0a64f9dd within *",
+            "A/1": "F1 0.6 is worse than the winner's 0.9",
+            "A/3": "no F1 on wine@0a64f9dd",
+            "A/4": "failed on wine@0a64f9dd: cannot load models:/A/4: no model artifacts",
+        }
+        assert fake.calls == Counter(registered_model=1, workspace_tags=1, dataset=1, candidates=1)
+        training = client.select("prod", "A", metric="F1").winner
+        assert training is not None
+        assert training.candidate.key == "A/1"  # the training runs' metric, without a dataset
+
+    def test_the_name_follows_the_newest_content(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_scores(fake)
+        save(fake, NEW)
+        selection = client.select("prod", "A", metric="F1", dataset="wine")
+        assert selection.policy.dataset == NEW
+        assert selection.winner is not None
+        assert selection.winner.candidate.key == "A/3"
+        assert [v.reason for v in selection.candidates if not v.eligible] == ["no F1 on wine@bbc53a5e"] * 3
+
+    def test_a_pinned_digest_ignores_other_digests_and_needs_no_record(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_scores(fake)
+        save(fake, NEW)  # the name now means other content: a pin still judges on the old
+        for dataset in ("wine@0a64f9dd", OLD):
+            selection = client.select("prod", "A", metric="F1", dataset=dataset)
+            assert selection.policy.dataset == OLD
+            assert selection.winner is not None
+            assert selection.winner.candidate.key == "A/2"
+            assert reasons(selection)["A/3"] == "no F1 on wine@0a64f9dd"  # its scores are on other data
+        assert fake.calls["dataset"] == 0
+
+    def test_any_metric_the_evaluator_logged_can_judge(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_scores(fake)
+        selection = client.select("prod", "A", metric="accuracy", dataset="wine")
+        assert selection.winner is not None
+        assert selection.winner.reason == "winner: highest accuracy (0.92) on wine@0a64f9dd within *"
+        assert reasons(selection)["A/1"] == "no accuracy on wine@0a64f9dd"
+
+    def test_a_failed_score_never_wins(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0")
+        fake.add_version("A", "1.1")
+        fake.add_score(OLD, "A", 1, {"f1_score": 0.1})
+        fake.add_score(OLD, "A", 2, error="ValueError: X has 5 features")
+        save(fake, OLD)
+        selection = client.select("prod", "A", metric="F1", dataset="wine")
+        assert selection.winner is not None
+        assert selection.winner.candidate.key == "A/1"
+        assert reasons(selection)["A/2"] == "failed on wine@0a64f9dd: ValueError: X has 5 features"
+
+    def test_the_newest_score_of_a_version_counts(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0")
+        fake.add_score(OLD, "A", 1, error="boom")
+        fake.add_score(OLD, "A", 1, {"f1_score": 0.7})  # retried: scored this time
+        save(fake, OLD)
+        selection = client.select("prod", "A", metric="F1", dataset="wine")
+        assert selection.winner is not None
+        assert selection.winner.metric == 0.7
+
+    @pytest.mark.parametrize("operation", ["select", "promote"])
+    def test_an_unknown_dataset_name_says_to_evaluate_and_writes_nothing(
+        self, client: AllowanceClient, fake: InMemoryRegistry, operation: str
+    ) -> None:
+        arrange_scores(fake)
+        with (
+            nothing_written(fake),
+            pytest.raises(NotFoundError) as raised,
+        ):
+            getattr(client, operation)("prod", "A", metric="F1", dataset="holdout")
+        assert str(raised.value) == (
+            "no dataset 'holdout' has been evaluated on memory://fake: score the versions on it first "
+            "(mlflow allowance evaluate ENV --model M --data PATH --dataset holdout)"
+        )
+        assert fake.aliases("A") == {}
+
+    @pytest.mark.parametrize("operation", ["select", "promote"])
+    def test_a_dataset_without_a_metric_is_rejected_before_any_request(
+        self, client: AllowanceClient, fake: InMemoryRegistry, operation: str
+    ) -> None:
+        arrange_scores(fake)
+        with nothing_written(fake), pytest.raises(InputError, match="a dataset needs a metric to judge by"):
+            getattr(client, operation)("prod", "A", dataset="wine")
+        assert fake.calls == Counter()
+
+    @pytest.mark.parametrize("operation", ["select", "promote"])
+    def test_a_request_and_a_dataset_keyword_is_an_input_error(
+        self, client: AllowanceClient, fake: InMemoryRegistry, operation: str
+    ) -> None:
+        arrange_scores(fake)
+        with nothing_written(fake), pytest.raises(InputError, match="not both"):
+            getattr(client, operation)("prod", SelectionRequest("A", metric="F1"), dataset="wine")
+        assert fake.calls == Counter()
+
+    def test_promote_records_the_request_as_asked_and_the_content_judged(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        arrange_scores(fake)
+        promotion = client.promote("PROD", "A", metric="F1", dataset="wine")
+        assert fake.writes == recorded("set_alias")
+        assert (promotion.new, fake.aliases("A")) == ("A/2", {"prod": 2})
+        request = SelectionRequest("A", metric="F1", dataset="wine")
+        assert promotion.request == request
+        record = promotion.record
+        assert record is not None
+        assert record.request == request
+        assert record.request.dataset == DatasetRef("wine")  # the name: a replay judges its content then
+        assert record.details["request"]["dataset"] == "wine"
+        assert record.details["dataset"] == {"name": "wine", "digest": "0a64f9dd"}  # what was judged
+        assert record.details["policy"]["dataset"] == {"name": "wine", "digest": "0a64f9dd"}
+        assert record.details["description"] == "highest F1 on wine@0a64f9dd within *"
+        assert record.reason == "highest F1 on wine@0a64f9dd within *"
+        recorded_reasons = {c["version"]: c["reason"] for c in record.details["candidates"]}
+        assert recorded_reasons["4"] == "failed on wine@0a64f9dd: cannot load models:/A/4: no model artifacts"
+        assert client.history() == [record]
+
+    @pytest.mark.parametrize(
+        ("dataset", "replayed"),
+        [
+            pytest.param("wine", "A/3", id="name-judges-the-current-content"),
+            pytest.param("wine@0a64f9dd", "A/1", id="pin-judges-the-pinned-content"),
+        ],
+    )
+    def test_check_fix_replays_a_dataset_scoped_promotion(
+        self, client: AllowanceClient, fake: InMemoryRegistry, dataset: str, replayed: str
+    ) -> None:
+        """A/5 (2.0) won on wine; prod is then narrowed to <2.0 and new content recorded under the name.
+
+        Below 2.0, the latest version is A/4 (1.3), the best training F1 A/2 (1.1), the best on the old
+        content A/1 and on the new A/3: the replay judges on the dataset the request named, as it names it.
+        """
+        fake.add_version("A", "1.0", metrics={"F1": 0.1})
+        fake.add_version("A", "1.1", metrics={"F1": 0.99})
+        fake.add_version("A", "1.2", metrics={"F1": 0.1})
+        fake.add_version("A", "1.3", metrics={"F1": 0.1})
+        fake.add_version("A", "2.0", metrics={"F1": 0.1})
+        for version, old, new in [
+            (1, 0.95, 0.5),
+            (2, 0.7, 0.6),
+            (3, 0.6, 0.9),
+            (4, 0.5, 0.4),
+            (5, 0.99, 0.99),
+        ]:
+            fake.add_score(OLD, "A", version, {"f1_score": old})
+            fake.add_score(NEW, "A", version, {"f1_score": new})
+        save(fake, OLD)
+        request = SelectionRequest("A", metric="F1", dataset=dataset)
+        assert client.promote("prod", request).new == "A/5"
+        client.set_allowance("prod", "<2.0")
+        save(fake, NEW)
+        fake.reset_calls()
+        (fix,) = client.check("prod", fix=True).fixes
+        assert (fix.old, fix.new) == ("A/5", replayed)
+        assert fix.request == request
+        assert fix.record is not None
+        assert fix.record.request == request
+        assert fix.record.reason == "check --fix: 2.0 is outside <2.0"
+        judged = OLD if "@" in dataset else NEW
+        assert fix.record.details["dataset"] == judged.to_dict()
+        assert fake.writes == recorded("set_alias")
+        assert client.check().ok
+
+    def test_check_fix_can_judge_the_replay_on_a_dataset(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        """A/5 (2.0) won on its training F1; below 2.0 the best training F1 is A/2, the best on wine A/1."""
+        for semver, training in [("1.0", 0.1), ("1.1", 0.9), ("1.2", 0.1), ("1.3", 0.1), ("2.0", 1.0)]:
+            fake.add_version("A", semver, metrics={"F1": training})
+        for version, f1 in [(1, 0.95), (2, 0.7), (3, 0.6), (4, 0.5), (5, 0.99)]:
+            fake.add_score(OLD, "A", version, {"f1_score": f1})
+        assert client.promote("prod", "A", metric="F1").new == "A/5"
+        client.set_allowance("prod", "<2.0")
+        fake.reset_calls()
+        (fix,) = client.check("prod", fix=True, dataset="wine@0a64f9dd").fixes
+        assert (fix.old, fix.new) == ("A/5", "A/1")
+        assert fix.request == SelectionRequest("A", metric="F1", dataset=OLD)
+        assert fix.record is not None
+        assert fix.record.details["dataset"] == OLD.to_dict()
+
+    def test_a_dataset_for_check_needs_fix(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        arrange_scores(fake)
+        with nothing_written(fake), pytest.raises(InputError, match="add fix=True"):
+            client.check(dataset="wine")
+
+    def test_check_fix_on_an_unknown_dataset_repairs_nothing(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        fake.add_version("A", "1.0", metrics={"F1": 0.9})
+        fake.add_version("A", "3.0", metrics={"F1": 0.8})
+        client.promote("prod", "A", metric="F1")
+        client.set_allowance("prod", "<=2.0")
+        fake.set_alias("A", "prod", 2)  # by hand: the alias drifted, and onto a version outside <=2.0
+        with nothing_written(fake), pytest.raises(NotFoundError, match="no dataset 'holdout'"):
+            client.check(fix=True, dataset="holdout")
+
+    def test_datasets_lists_each_names_current_content(
+        self, client: AllowanceClient, fake: InMemoryRegistry
+    ) -> None:
+        save(fake, OLD)
+        save(fake, DatasetRef("iris", "1234abcd"))
+        save(fake, NEW)
+        assert [info.ref for info in client.list_datasets()] == [DatasetRef("iris", "1234abcd"), NEW]
 
 
 def pending(

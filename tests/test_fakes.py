@@ -18,13 +18,26 @@ import pytest
 from mlflow_allowance import (
     AllowanceClient,
     AuditRecord,
+    DatasetInfo,
+    DatasetRef,
     InputError,
     NotFoundError,
     RegisteredModel,
     RegistryError,
     RegistryProtocol,
+    Score,
 )
-from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG
+from mlflow_allowance._schema import (
+    SCORE_DATASET,
+    SCORE_DIGEST,
+    SCORE_ERROR,
+    SCORE_MODEL,
+    SCORE_TARGET,
+    SCORE_VERSION,
+    SCORES_EXPERIMENT,
+    TAG_VALUE_LIMIT,
+    VERSION_TAG,
+)
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditState
 from tests.fakes import InMemoryRegistry
 
@@ -432,6 +445,16 @@ class Arranger(Protocol):
         self, tags: Mapping[str, str], *, start_time: int | None = None, status: str = "FINISHED"
     ) -> str: ...
 
+    def add_score(
+        self,
+        dataset: DatasetRef,
+        model: str,
+        version: int,
+        metrics: Mapping[str, float] | None = None,
+        *,
+        error: str | None = None,
+    ) -> object: ...
+
 
 class MlflowArranger:
     """:class:`Arranger` over a real MLflow store (as ``tests/integration/conftest.py`` arranges it)."""
@@ -441,6 +464,7 @@ class MlflowArranger:
 
         self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         self.experiment = self.client.create_experiment("training")
+        self.scores_started = 1_700_000_000_000  # score runs start a millisecond apart, in order
 
     def add_version(
         self,
@@ -476,6 +500,37 @@ class MlflowArranger:
             self.client.set_terminated(run.info.run_id, status=status)
         return str(run.info.run_id)
 
+    def add_score(
+        self,
+        dataset: DatasetRef,
+        model: str,
+        version: int,
+        metrics: Mapping[str, float] | None = None,
+        *,
+        error: str | None = None,
+    ) -> object:
+        """A score run as ``evaluate`` leaves one: FINISHED with its metrics, or FAILED with its error."""
+        experiment = self.client.get_experiment_by_name(SCORES_EXPERIMENT)
+        experiment_id = (
+            self.client.create_experiment(SCORES_EXPERIMENT)
+            if experiment is None
+            else experiment.experiment_id
+        )
+        tags = {
+            SCORE_MODEL: model,
+            SCORE_VERSION: str(version),
+            SCORE_DATASET: dataset.name,
+            SCORE_DIGEST: str(dataset.digest),
+            SCORE_TARGET: "target",
+            **({} if error is None else {SCORE_ERROR: error}),
+        }
+        self.scores_started += 1
+        run = self.client.create_run(experiment_id, start_time=self.scores_started, tags=tags)
+        for key, value in (metrics or {}).items():
+            self.client.log_metric(run.info.run_id, key, value)
+        self.client.set_terminated(run.info.run_id, status="FINISHED" if error is None else "FAILED")
+        return run.info.run_id
+
 
 def _observe(
     registry: RegistryProtocol, other: RegistryProtocol, arrange: Arranger, now: int
@@ -502,6 +557,7 @@ def _observe(
                 c.aliases,
                 c.stage,
                 c.run_id is not None,
+                c.failure,
             )
             for c in registry.candidates(models, **kwargs)
         ]
@@ -511,6 +567,19 @@ def _observe(
 
     def audit(environment: str | None = None) -> tuple[list[object], int]:
         return [plain(r) for r in registry.read_audit(environment)], registry.foreign_audit_runs
+
+    def scores(dataset: DatasetRef, *models: str) -> dict[tuple[str, int], object]:
+        def without_id(score: Score) -> object:
+            return (
+                score.model,
+                score.version,
+                score.dataset,
+                dict(score.metrics),
+                score.error,
+                bool(score.run_id),
+            )
+
+        return {key: without_id(score) for key, score in registry.scores(dataset, models).items()}
 
     look("no workspace", registry.workspace_tags)
     look("no audit", lambda: audit())
@@ -535,6 +604,30 @@ def _observe(
     look("stage 3", lambda: registry.transition_stage("A", 3, "Staging"))
     look("stage 2", lambda: registry.transition_stage("A", 2, "Production"))
     look("staged", lambda: candidates("A"))
+    wine, iris, newer = (
+        DatasetRef("wine", "0a64f9dd"),
+        DatasetRef("iris", "0a64f9dd"),
+        DatasetRef("wine", "bbc5"),
+    )
+    look("no datasets", lambda: (registry.datasets(), registry.dataset("wine")))
+    look("no scores", lambda: scores(wine, "A", "B"))
+    arrange.add_score(wine, "A", 1, {"f1_score": 0.7})
+    arrange.add_score(wine, "A", 2, error="cannot load models:/A/2: gone")
+    arrange.add_score(wine, "A", 1, {"f1_score": 0.8, "accuracy_score": 0.85})  # the newer counts
+    arrange.add_score(newer, "A", 2, {"f1_score": 0.9})
+    arrange.add_score(iris, "B", 1, {"f1_score": 0.9})  # the same digest under another name
+    arrange.add_score(newer, "B", 1, {"f1_score": 0.6}, error="ValueError: partly scored")  # a failure's
+    look("scores", lambda: scores(wine, "A", "B"))
+    look("scores of B", lambda: (scores(wine, "B"), scores(iris, "B"), scores(newer, "A", "B")))
+    look("on wine", lambda: candidates("A", "B", metric="F1", dataset=wine))
+    look("on wine by run tag", lambda: candidates("A", version_run_tag="v", dataset=wine))
+    look("on newer", lambda: candidates("A", "B", dataset=newer))
+    info = DatasetInfo(wine, "/data/wine.csv", "target", 45, "classifier", now)
+    look("save dataset", lambda: registry.save_dataset(info))
+    look("save iris", lambda: registry.save_dataset(DatasetInfo(iris, "", "label", 3, "regressor", now)))
+    look("dataset", lambda: (registry.dataset("wine"), registry.dataset("nope"), registry.datasets()))
+    look("save newer", lambda: registry.save_dataset(DatasetInfo(newer, "", "target", 9, "classifier", now)))
+    look("dataset now", lambda: (registry.dataset("wine"), registry.datasets()))
     look("archive", lambda: registry.transition_stage("A", 1, "Archived"))
     look("bogus stage", lambda: registry.transition_stage("A", 1, "Bogus"))
     look("retag", lambda: registry.set_version_tag("A", 1, VERSION_TAG, "1.0.1"))

@@ -339,6 +339,7 @@ class TestSelection:
             "allowances": {},
             "metric": "F1",
             "maximize": True,
+            "dataset": None,
             "winner": {"name": "AImodel", "version": "1", "semver": "1.0", "metric": 0.93},
             "candidates": [
                 {

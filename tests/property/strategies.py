@@ -693,3 +693,184 @@ def effective_allowances() -> st.SearchStrategy[EffectiveAllowance]:
 def allowance_changes() -> st.SearchStrategy[AllowanceChange]:
     """An allowance set or unset: old and new, each maybe ``None``."""
     return _ALLOWANCE_CHANGE_VALUES
+
+
+# =========================================================================================================
+# Datasets: references to fixed external datasets, what evaluate records, and selection judged on scores
+# (test_dataset_laws.py, and the value-object laws above). Names are mostly a few fixed ones, else words of
+# any Unicode letters and digits joined by single spaces, as DatasetRef documents; digests any of MLflow's
+# letters and digits.
+# =========================================================================================================
+
+from mlflow_allowance import DatasetInfo, DatasetRef, Evaluation, Score  # noqa: E402
+from mlflow_allowance.datasets import MAX_DATASET_NAME, evaluator_metric  # noqa: E402
+
+__all__ += [
+    "MLFLOW_METRIC",
+    "WINE",
+    "dataset_infos",
+    "dataset_names",
+    "dataset_policies",
+    "dataset_policy_values",
+    "dataset_refs",
+    "dataset_request_values",
+    "dataset_selections",
+    "digests",
+    "evaluations",
+    "pinned_refs",
+    "scored_candidate_lists",
+    "scores",
+]
+
+#: The key MLflow's classifier evaluator logs :data:`METRIC` under.
+MLFLOW_METRIC = evaluator_metric(METRIC)
+WINE = DatasetRef("wine-holdout", "0a64f9dd")
+
+_DATASET_WORD = st.text(
+    alphabet=st.characters(categories=["L", "N"]) | st.sampled_from("_.-"), min_size=1, max_size=6
+)
+_DATASET_NAMES = _weighted(
+    (3, st.sampled_from(["wine-holdout", "wine", "holdout v2", "iris.test_2", "x" * MAX_DATASET_NAME])),
+    (2, st.lists(_DATASET_WORD, min_size=1, max_size=3).map(" ".join)),
+)
+_DIGESTS = st.sampled_from(["0a64f9dd", "bbc53a5e", "0", "F" * 64]) | st.text(
+    alphabet="0123456789abcdefABCDEFXYZxyz", min_size=1, max_size=64
+)
+_PINNED = st.builds(DatasetRef, _DATASET_NAMES, _DIGESTS)
+_DATASET_REFS = st.builds(DatasetRef, _DATASET_NAMES, st.none() | _DIGESTS)
+
+
+def dataset_names() -> st.SearchStrategy[str]:
+    """A valid dataset name: words of letters, digits, ``_``, ``.`` and ``-`` joined by single spaces."""
+    return _DATASET_NAMES
+
+
+def digests() -> st.SearchStrategy[str]:
+    """A valid digest: 1 to 64 ASCII letters and digits (MLflow's are 8 hex digits)."""
+    return _DIGESTS
+
+
+def dataset_refs() -> st.SearchStrategy[DatasetRef]:
+    """A valid dataset reference, pinned to a digest or not."""
+    return _DATASET_REFS
+
+
+def pinned_refs() -> st.SearchStrategy[DatasetRef]:
+    """A valid dataset reference pinned to a digest (what scores and dataset records hold)."""
+    return _PINNED
+
+
+def _with_failure(candidate: Candidate, failure: str | None, under_mlflow_key: bool) -> Candidate:
+    metrics = dict(candidate.metrics)
+    if under_mlflow_key and METRIC in metrics:
+        metrics[MLFLOW_METRIC] = metrics.pop(METRIC)
+    return dataclasses.replace(candidate, metrics=metrics, failure=failure)
+
+
+_SCORED_CANDIDATES = st.builds(
+    _with_failure,
+    _CANDIDATES,
+    st.sampled_from([None, None, None, "boom", "cannot load models:/AImodel/1: gone"]),
+    st.booleans(),
+)
+_DATASET_POLICIES = policies(metric=st.just(METRIC)).map(lambda p: dataclasses.replace(p, dataset=WINE))
+
+
+def scored_candidate_lists(*, max_size: int = 6) -> st.SearchStrategy[list[Candidate]]:
+    """Candidates as read on a dataset: :data:`METRIC` as typed or under MLflow's key, some failed."""
+    return st.lists(_SCORED_CANDIDATES, max_size=max_size, unique_by=lambda c: c.key)
+
+
+def dataset_policies() -> st.SearchStrategy[SelectionPolicy]:
+    """A policy as :func:`policies` draws it, judging :data:`METRIC` on :data:`WINE`."""
+    return _DATASET_POLICIES
+
+
+_DATASET_INFOS = st.builds(
+    DatasetInfo,
+    _PINNED,
+    _TEXT,
+    _NAME_TEXT,
+    st.integers(min_value=1, max_value=2**40),
+    st.sampled_from(["classifier", "regressor"]),
+    st.integers(min_value=0, max_value=253_402_300_799_999),
+)
+_SCORES = st.builds(
+    Score,
+    _MODEL_NAME_TEXT,
+    st.integers(min_value=1, max_value=2**31 - 1),
+    _PINNED,
+    st.dictionaries(
+        st.sampled_from([MLFLOW_METRIC, "accuracy_score", "log_loss"]) | _NAME_TEXT, _FINITE_METRICS
+    ),
+    st.none() | _TEXT,
+    st.none() | _HEX,
+)
+_SKIPPED = st.tuples(_MODEL_NAME_TEXT, st.integers(min_value=1, max_value=2**31 - 1), _TEXT)
+_EVALUATIONS = st.builds(
+    Evaluation,
+    _ENVIRONMENT_NAMES,
+    _DATASET_INFOS,
+    st.lists(_SCORES, max_size=2).map(tuple),
+    st.lists(_SCORES, max_size=2).map(tuple),
+    st.lists(_SCORES, max_size=2).map(tuple),
+    st.lists(_SKIPPED, max_size=2).map(tuple),
+)
+_DATASET_POLICY_VALUES = st.builds(
+    SelectionPolicy,
+    allowance=_RECORD_ALLOWANCES,
+    metric=_METRIC_NAMES,
+    maximize=st.booleans(),
+    required_tags=_POLICY_TAGS,
+    prereleases=st.sampled_from([None, True, False]),
+    model_allowances=st.dictionaries(_MODEL_NAME_TEXT, _RECORD_ALLOWANCES, max_size=2),
+    dataset=_DATASET_REFS,
+)
+_DATASET_REQUEST_VALUES = st.builds(
+    SelectionRequest,
+    _MODEL_NAME_TEXT | st.lists(_MODEL_NAME_TEXT, min_size=1, max_size=3),
+    metric=_METRIC_NAMES,
+    maximize=st.booleans(),
+    required_tags=st.none() | _REQUIRED_TAGS,
+    prereleases=st.sampled_from([None, True, False]),
+    version_run_tag=st.none() | _NAME_TEXT,
+    dataset=_DATASET_REFS,
+)
+_SCORED_CANDIDATE_VALUES = st.builds(_with_failure, _CANDIDATE_VALUES, st.none() | _TEXT, st.booleans())
+_DATASET_SELECTIONS = st.builds(
+    lambda candidates, policy, environment: rank_candidates(candidates, policy, environment=environment),
+    st.lists(_SCORED_CANDIDATE_VALUES, max_size=4, unique_by=lambda c: c.key),
+    _DATASET_POLICY_VALUES,
+    st.none() | _ENVIRONMENT_NAMES,
+)
+
+
+def dataset_infos() -> st.SearchStrategy[DatasetInfo]:
+    """A dataset record: a pinned reference, any source and target, rows, model type and time."""
+    return _DATASET_INFOS
+
+
+def scores() -> st.SearchStrategy[Score]:
+    """A score of a model version on a pinned dataset: finite metrics, maybe an error and a run id."""
+    return _SCORES
+
+
+def evaluations() -> st.SearchStrategy[Evaluation]:
+    """What evaluate returns: a dataset record and up to two scores of each kind and skipped versions."""
+    return _EVALUATIONS
+
+
+def dataset_policy_values() -> st.SearchStrategy[SelectionPolicy]:
+    """A policy with every field drawn (as :func:`selection_policies`), a metric and a dataset."""
+    return _DATASET_POLICY_VALUES
+
+
+def dataset_request_values() -> st.SearchStrategy[SelectionRequest]:
+    """A selection request with every field drawn (as :func:`selection_requests`), a metric and a dataset."""
+    return _DATASET_REQUEST_VALUES
+
+
+def dataset_selections() -> st.SearchStrategy[Selection]:
+    """A selection ranked on a dataset from up to four candidates, some failed, some scored under
+    MLflow's key."""
+    return _DATASET_SELECTIONS
