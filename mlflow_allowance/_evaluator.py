@@ -154,9 +154,9 @@ def score_versions(
         max_workers=min(jobs, total),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(tracking_uri, registry_uri),
+        initargs=(tracking_uri, registry_uri, task),  # the data crosses once per worker, not per version
     ) as pool:
-        futures = [pool.submit(_score_one, task, model, version) for model, version in versions]
+        futures = [pool.submit(_score_in_worker, model, version) for model, version in versions]
         for future in as_completed(futures):
             done(future.result())
     return results
@@ -379,8 +379,18 @@ def _uris(tracking_uri: str, registry_uri: str) -> Iterator[None]:
         yield
 
 
-def _start_worker(tracking_uri: str, registry_uri: str) -> None:
+_WORKER_TASK: _Task | None = None
+
+
+def _start_worker(tracking_uri: str, registry_uri: str, task: _Task) -> None:
     import mlflow
 
+    global _WORKER_TASK
+    _WORKER_TASK = task
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(registry_uri)
+
+
+def _score_in_worker(model: str, version: int) -> Score:
+    assert _WORKER_TASK is not None, "a worker scores only after _start_worker"
+    return _score_one(_WORKER_TASK, model, version)
