@@ -37,6 +37,7 @@ __all__ = ["Prepared", "Progress", "prepare", "require_extra", "score_versions"]
 Progress = Callable[[int, int, float], None]
 MODEL_TYPES = ("classifier", "regressor")
 _ERROR_LIMIT = 500
+_NO_URLS = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
 _SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -358,17 +359,24 @@ def _now_ms() -> int:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """MLflow's warnings and INFO lines are its own business while it scores: keep them off stderr."""
+    """MLflow's warnings and INFO lines are its own business while it scores: keep them off stderr, and its
+    "View run ... at: URL" lines (printed to stdout by ``end_run`` over HTTP) out of ``--json`` output."""
     logger = logging.getLogger("mlflow")
     level = logger.level
     if not os.environ.get("MLFLOW_ALLOWANCE_DEBUG"):
         logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING + 1))
+    saved = os.environ.get(_NO_URLS)
+    os.environ[_NO_URLS] = "true"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
         logger.setLevel(level)
+        if saved is None:
+            os.environ.pop(_NO_URLS, None)
+        else:
+            os.environ[_NO_URLS] = saved
 
 
 @contextlib.contextmanager

@@ -158,7 +158,7 @@ class Registry:
         Requests grow with N / page size: one paginated ``search_model_versions`` for all models, one
         ``get_registered_model`` per model not already given in ``registered`` (aliases are not in search
         results), and — only when a metric or a run tag is needed — ``search_runs`` batched by
-        :data:`RUN_BATCH` run ids; on a dataset, one paginated ``search_runs`` for its scores instead.
+        :data:`RUN_BATCH` run ids; on a dataset, one paginated ``search_runs`` of scores per model instead.
         """
         known = {model.name: model for model in registered}
         registered_by_name = {name: known.get(name) or self.registered_model(name) for name in models}
@@ -275,7 +275,8 @@ class Registry:
     def scores(self, dataset: DatasetRef, models: Sequence[str]) -> dict[tuple[str, int], Score]:
         """The newest finished score (or failure) of each version of ``models`` on ``dataset``'s digest.
 
-        One paginated ``search_runs`` of the scores experiment, filtered by digest. A run still
+        One paginated ``search_runs`` of the scores experiment per model, filtered by digest and model (one
+        for all models, by digest only, when a model's name has characters a filter cannot quote). A run still
         ``RUNNING`` (an evaluation in progress, or one whose process died) counts for nothing.
         """
         assert dataset.digest is not None, "scores are read for a pinned dataset"
@@ -284,15 +285,26 @@ class Registry:
             return {}
         wanted = set(models)
         found: dict[tuple[str, int], Score] = {}
-        # Digests are validated letters and digits: safe inside '...' (`=` never unescapes).
-        with translated(f"reading scores on {dataset}"):
+        # Digests are validated letters and digits: safe inside '...' (`=` never unescapes). Model names
+        # are safe there only when made of _SAFE characters: then one search per model reads only its
+        # scores; otherwise one search reads every score on the digest and the names are matched here.
+        digest_filter = f"tags.`{SCORE_DIGEST}` = '{dataset.digest}'"
+        filters = [digest_filter]
+        if all(_SAFE.issuperset(name) for name in wanted):
+            filters = [f"{digest_filter} AND tags.`{SCORE_MODEL}` = '{name}'" for name in models]
+        runs = (
+            run
+            for filter_string in filters
             for run in _pages(
                 self._client.search_runs,
                 experiment_ids=[experiment_id],
-                filter_string=f"tags.`{SCORE_DIGEST}` = '{dataset.digest}'",
+                filter_string=filter_string,
                 order_by=["attributes.start_time DESC"],
                 max_results=SCORE_PAGE,
-            ):
+            )
+        )
+        with translated(f"reading scores on {dataset}"):
+            for run in runs:
                 tags = run.data.tags
                 model, version = tags.get(SCORE_MODEL), tags.get(SCORE_VERSION, "")
                 if tags.get(SCORE_DATASET) != dataset.name or model not in wanted or not version.isdigit():

@@ -357,6 +357,7 @@ class AllowanceClient:
         if experiment_of is None or registry_uri is None:
             raise InputError("evaluate scores models through MLflow: it needs a client over a tracking URI")
         selection = self._select(env, request)
+        current = registry.dataset(info.ref.name)  # first: it finds the scores experiment for the next read
         on_record = registry.scores(info.ref, request.models)
         to_score: list[tuple[str, int]] = []
         kept: list[Score] = []
@@ -386,7 +387,6 @@ class AllowanceClient:
             )
         # The name moves to this content only once something is on record for it (a call that scored
         # nothing new keeps the record of when the content was first scored).
-        current = registry.dataset(info.ref.name)
         if scores or (kept and (current is None or current.ref != info.ref)):
             registry.save_dataset(info)
         elif current is not None and current.ref == info.ref:

@@ -649,3 +649,38 @@ def _no_leaked_run() -> Iterator[None]:
 
     yield
     assert mlflow.active_run() is None
+
+
+def test_evaluate_json_is_one_document_on_a_server_too(
+    tracking_uri: str,
+    unique_name: str,
+    trainer: Trainer,
+    models: dict[str, Trained],
+    holdout_csv: Path,
+    dataset: str,
+    env: str,
+) -> None:
+    """Over HTTP, MLflow's end_run prints "View run ... at: URL" to stdout; none of it may reach --json."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from mlflow_allowance.cli import app
+
+    trainer.version(unique_name, "1.0", models["good"])
+    args = ["--tracking-uri", tracking_uri, "--registry-uri", tracking_uri, "evaluate", env]
+    args += [
+        "-m",
+        unique_name,
+        "--data",
+        str(holdout_csv),
+        "--target",
+        TARGET,
+        "--dataset",
+        dataset,
+        "--json",
+    ]
+    result = CliRunner().invoke(app, args, prog_name="mlflow-allowance")
+    assert (result.exit_code, result.stderr) == (0, ""), (result.stdout, result.stderr, result.exception)
+    document = json.loads(result.stdout)
+    assert [(s["model"], s["version"]) for s in document["scored"]] == [(unique_name, 1)]
