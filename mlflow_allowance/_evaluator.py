@@ -143,21 +143,24 @@ def score_versions(
             progress(len(results), total, time.perf_counter() - started)
 
     task = _Task(prepared, experiment_id, artifacts)
-    if jobs <= 1 or total <= 1:
-        with _uris(tracking_uri, registry_uri):
-            for model, version in versions:
-                done(_score_one(task, model, version))
+    # The first version is scored here in every case: MLflow records the dataset in the experiment on first
+    # use without an upsert, so workers starting together on new data would race to insert it.
+    serial = versions if jobs <= 1 or total <= 1 else versions[:1]
+    with _uris(tracking_uri, registry_uri):
+        for model, version in serial:
+            done(_score_one(task, model, version))
+    if len(serial) == total:
         return results
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # fork would copy MLflow's threads and locks
     with ProcessPoolExecutor(
-        max_workers=min(jobs, total),
+        max_workers=min(jobs, total - 1),
         mp_context=context,
         initializer=_start_worker,
         initargs=(tracking_uri, registry_uri, task),  # the data crosses once per worker, not per version
     ) as pool:
-        futures = [pool.submit(_score_in_worker, model, version) for model, version in versions]
+        futures = [pool.submit(_score_in_worker, model, version) for model, version in versions[1:]]
         for future in as_completed(futures):
             done(future.result())
     return results
@@ -232,17 +235,30 @@ def _evaluate(task: _Task, model: str, version: int) -> dict[str, float]:
         digest=info.ref.digest,
     )
     try:
-        result = mlflow.models.evaluate(  # type: ignore[no-untyped-call]
-            loaded,
-            dataset,
-            model_type=info.model_type,
-            evaluators=_evaluators(info.model_type, task.artifacts),
-        )
+        for attempt in (1, 2):
+            try:
+                result = mlflow.models.evaluate(  # type: ignore[no-untyped-call]
+                    loaded,
+                    dataset,
+                    model_type=info.model_type,
+                    evaluators=_evaluators(info.model_type, task.artifacts),
+                )
+                break
+            except Exception as exc:
+                if attempt == 2 or not _lost_dataset_race(exc):
+                    raise
     finally:
         clear = getattr(mlflow, "clear_active_model", None)  # MLflow 3 links the active run's model
         if clear is not None:
             clear()
     return {key: float(value) for key, value in result.metrics.items() if isinstance(value, int | float)}
+
+
+def _lost_dataset_race(exc: Exception) -> bool:
+    """Whether another process recorded the same dataset in the experiment at the same moment (MLflow inserts
+    it without an upsert: sqlite, PostgreSQL and MySQL each word the duplicate differently)."""
+    text = str(exc).lower()
+    return "datasets" in text and ("unique" in text or "duplicate" in text)
 
 
 class _Failure(Exception):
