@@ -322,17 +322,13 @@ class Registry:
 
     def scores_experiment(self, *, create: bool) -> str | None:
         """The id of the experiment holding scores and dataset records (created when ``create``)."""
-        if self._scores_experiment_id is not None:
-            return self._scores_experiment_id
-        with translated("reading the scores experiment"):
-            experiment = self._client.get_experiment_by_name(SCORES_EXPERIMENT)
-            if experiment is None:
-                if not create:
-                    return None
-                experiment = self._create_experiment(
-                    SCORES_EXPERIMENT, "Scores of model versions on fixed datasets, by mlflow-allowance."
+        if self._scores_experiment_id is None:
+            with translated("reading the scores experiment"):
+                self._scores_experiment_id = self._find_or_create(
+                    SCORES_EXPERIMENT,
+                    "Scores of model versions on fixed datasets, by mlflow-allowance.",
+                    create=create,
                 )
-            self._scores_experiment_id = str(experiment.experiment_id)
         return self._scores_experiment_id
 
     def _scores_tags(self) -> dict[str, str]:
@@ -342,17 +338,6 @@ class Registry:
             return {}
         self._scores_experiment_id = str(experiment.experiment_id)
         return dict(experiment.tags)
-
-    def _create_experiment(self, name: str, note: str) -> Any:
-        """Create experiment ``name``, or use the one another process created first."""
-        try:
-            self._client.create_experiment(name, tags={"mlflow.note.content": note})
-        except MlflowException as exc:
-            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-                raise
-        experiment = self._client.get_experiment_by_name(name)
-        assert experiment is not None
-        return experiment
 
     # Aliases and stages --------------------------------------------------------------------------------
 
@@ -543,27 +528,28 @@ class Registry:
             self._client.delete_experiment(experiment_id)
 
     def _audit_experiment(self, *, create: bool) -> str | None:
-        if self._audit_experiment_id is not None:
-            return self._audit_experiment_id
-        with translated("reading the audit experiment"):
-            experiment = self._client.get_experiment_by_name(AUDIT_EXPERIMENT)
-            if experiment is None:
-                if not create:
-                    return None
-                try:
-                    self._audit_experiment_id = self._client.create_experiment(
-                        AUDIT_EXPERIMENT,
-                        tags={"mlflow.note.content": "Allowances and audit trail of mlflow-allowance."},
-                    )
-                except MlflowException as exc:
-                    # Another process created it between our lookup and our create: use theirs.
-                    experiment = self._client.get_experiment_by_name(AUDIT_EXPERIMENT)
-                    if exc.error_code != "RESOURCE_ALREADY_EXISTS" or experiment is None:
-                        raise
-                    self._audit_experiment_id = experiment.experiment_id
-            else:
-                self._audit_experiment_id = experiment.experiment_id
+        if self._audit_experiment_id is None:
+            with translated("reading the audit experiment"):
+                self._audit_experiment_id = self._find_or_create(
+                    AUDIT_EXPERIMENT, "Allowances and audit trail of mlflow-allowance.", create=create
+                )
         return self._audit_experiment_id
+
+    def _find_or_create(self, name: str, note: str, *, create: bool) -> str | None:
+        """The id of experiment ``name``; created (with ``note``) when missing and ``create``, else None."""
+        experiment = self._client.get_experiment_by_name(name)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        if not create:
+            return None
+        try:
+            return str(self._client.create_experiment(name, tags={"mlflow.note.content": note}))
+        except MlflowException as exc:
+            # Another process created it between our lookup and our create: use theirs.
+            experiment = self._client.get_experiment_by_name(name)
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS" or experiment is None:
+                raise
+            return str(experiment.experiment_id)
 
     def _as_current(self) -> contextlib.AbstractContextManager[None]:
         return current_uris(self.tracking_uri, self.registry_uri)
