@@ -146,7 +146,9 @@ def score_versions(
     # The first version is scored here in every case: MLflow records the dataset in the experiment on first
     # use without an upsert, so workers starting together on new data would race to insert it.
     serial = versions if jobs <= 1 or total <= 1 else versions[:1]
-    with _uris(tracking_uri, registry_uri):
+    from mlflow_allowance._registry import current_uris
+
+    with current_uris(tracking_uri, registry_uri):
         for model, version in serial:
             done(_score_one(task, model, version))
     if len(serial) == total:
@@ -393,14 +395,6 @@ def _quiet() -> Iterator[None]:
             os.environ.pop(_NO_URLS, None)
         else:
             os.environ[_NO_URLS] = saved
-
-
-@contextlib.contextmanager
-def _uris(tracking_uri: str, registry_uri: str) -> Iterator[None]:
-    from mlflow_allowance._registry import current_uris
-
-    with current_uris(tracking_uri, registry_uri):
-        yield
 
 
 _WORKER_TASK: _Task | None = None

@@ -119,10 +119,6 @@ class _AuditRun:
     status: str
 
 
-def _with_metrics(candidate: Candidate, metrics: dict[str, float]) -> Candidate:
-    return replace(candidate, metrics=metrics)
-
-
 @dataclass
 class _Experiment:
     experiment_id: str
@@ -363,6 +359,10 @@ class InMemoryRegistry:
         for name, mv in versions:
             score = scores.get((name, mv.version))
             run = self.store.runs.get(mv.run_id) if with_runs and mv.run_id else None
+            if dataset is not None:
+                metrics = {} if score is None else dict(score.metrics)
+            else:
+                metrics = dict(run.metrics) if run is not None else {}
             semver = mv.tags.get(VERSION_TAG)
             if semver is None and version_run_tag is not None and run is not None:
                 semver = run.tags.get(version_run_tag)
@@ -372,7 +372,7 @@ class InMemoryRegistry:
                     name=name,
                     version=mv.version,
                     semver=semver,
-                    metrics=dict(run.metrics) if run is not None else {},
+                    metrics=metrics,
                     tags=dict(mv.tags),
                     status=mv.status,
                     created_at=mv.created_at,
@@ -382,8 +382,6 @@ class InMemoryRegistry:
                     failure=None if score is None else score.error,
                 )
             )
-            if dataset is not None:
-                candidates[-1] = _with_metrics(candidates[-1], {} if score is None else dict(score.metrics))
         return candidates
 
     # Datasets and scores ------------------------------------------------------------------------------
