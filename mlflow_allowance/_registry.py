@@ -775,13 +775,25 @@ def _check_store_uris(tracking_uri: str | None, registry_uri: str | None) -> Non
             _check_store_uri(kind, uri)
 
 
+#: URI schemes of MLflow's SQLAlchemy stores (``mysql+pymysql`` and the like share the first part).
+_SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+
+
 def _check_store_uri(kind: str, uri: str) -> None:
+    import importlib.util
     import urllib.parse
 
     from mlflow_allowance.errors import redact, shown
 
     invalid = f"Invalid {kind} URI {shown(redact(uri))}"
     scheme = uri.partition(":")[0].lower()
+    database = scheme.partition("+")[0] in _SQL_SCHEMES
+    if database and importlib.util.find_spec("sqlalchemy") is None:
+        # mlflow-skinny has no database stores: MLflow's own error would only say "unsupported URI".
+        raise InputError(
+            f"{invalid}: database stores need the full mlflow package (mlflow-skinny only talks to a "
+            "tracking server): use the server's http(s) URI, or pip install mlflow"
+        )
     if scheme == "sqlite" or scheme.startswith("sqlite+"):
         path = _sqlite_path(uri)
         if path is None:

@@ -321,8 +321,8 @@ class VersionAllowance:
         return hash(self._clause_set)
 
     @cached_property
-    def _clause_set(self) -> frozenset[Specifier]:
-        return frozenset(self._specs)
+    def _clause_set(self) -> frozenset[object]:
+        return frozenset(_clause_key(spec) for spec in self._specs)
 
     def __str__(self) -> str:
         return self.canonical
@@ -337,7 +337,8 @@ class VersionAllowance:
     def _standard(self) -> SpecifierSet | None:
         """The clauses other than ``===``, as one set that packaging answers from precomputed bounds."""
         standard = [spec for spec in self._specs if spec.operator != "==="]
-        return SpecifierSet(standard) if standard else None
+        # One comma-joined string: packaging before 24 takes no list of specifiers.
+        return SpecifierSet(",".join(str(spec) for spec in standard)) if standard else None
 
     @cached_property
     def _arbitrary(self) -> tuple[str, ...]:
@@ -400,13 +401,21 @@ def _unique(specs: Iterable[Specifier]) -> tuple[Specifier, ...]:
     """The clauses sorted, each once by packaging's equality (of ``<=2`` and ``<=2.0`` the first sorted)."""
     # Sort before dropping duplicates: of equal clauses spelled differently the same one is kept whatever
     # the input order, so the canonical form does not depend on it. A set keeps this linear.
-    seen: set[Specifier] = set()
+    seen: set[object] = set()
     unique: list[Specifier] = []
     for spec in sorted(specs, key=_sort_key):
-        if spec not in seen:
-            seen.add(spec)
+        key = _clause_key(spec)
+        if key not in seen:
+            seen.add(key)
             unique.append(spec)
     return tuple(unique)
+
+
+def _clause_key(spec: Specifier) -> object:
+    """What makes two clauses the same: packaging's equality, but ``===`` by its text alone (case aside), as
+    PEP 440 says; packaging before 26 also normalised the version of a ``===`` clause (``===01.0`` was
+    ``===1.0``)."""
+    return ("===", spec.version.lower()) if spec.operator == "===" else spec
 
 
 def _normalized(spec: Specifier) -> Specifier:

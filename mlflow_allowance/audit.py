@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, Literal, cast
 
 from mlflow_allowance._frozen import FrozenDict, freeze, thaw
@@ -101,7 +101,7 @@ class AuditRecord:
     @property
     def when(self) -> datetime:
         """``time`` as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.time / 1000, tz=UTC)
+        return datetime.fromtimestamp(self.time / 1000, tz=timezone.utc)
 
     @property
     def done(self) -> bool:

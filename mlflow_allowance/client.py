@@ -20,6 +20,7 @@ from mlflow_allowance.audit import AuditKind, AuditRecord
 from mlflow_allowance.datasets import EVALUATOR_METRICS, DatasetInfo, DatasetRef, Score, evaluator_metric
 from mlflow_allowance.errors import (
     InputError,
+    MissingExtraError,
     NoEligibleCandidateError,
     NotFoundError,
     RollbackRefusedError,
@@ -71,9 +72,7 @@ class AllowanceClient:
                 )
             self._registry: RegistryProtocol = registry
         else:
-            from mlflow_allowance._registry import Registry
-
-            self._registry = Registry(tracking_uri, registry_uri)
+            self._registry = _mlflow_registry(tracking_uri, registry_uri)
         self._ahead = WriteAhead(self._registry)
 
     @property
@@ -1090,3 +1089,18 @@ def _stage(stage: str | None) -> str | None:
     if not isinstance(stage, str) or stage.strip().lower() not in _STAGES:
         raise InputError(f"Invalid stage {shown(stage)}: expected 'Production' or 'Staging'")
     return _STAGES[stage.strip().lower()]
+
+
+def _mlflow_registry(tracking_uri: str | None, registry_uri: str | None) -> RegistryProtocol:
+    """The MLflow-backed registry; :class:`MissingExtraError` naming the ``skinny`` extra when no MLflow
+    client (``mlflow`` or ``mlflow-skinny``) is installed."""
+    try:
+        from mlflow_allowance._registry import Registry
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] != "mlflow":
+            raise
+        raise MissingExtraError(
+            "mlflow-allowance needs an MLflow client, and none is installed: "
+            "pip install 'mlflow-allowance[skinny]' (or mlflow)"
+        ) from None
+    return Registry(tracking_uri, registry_uri)
