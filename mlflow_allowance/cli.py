@@ -134,7 +134,10 @@ class _Settings:
 
         if self.debug or os.environ.get("MLFLOW_LOGGING_LEVEL"):
             return
-        import mlflow_allowance._registry  # noqa: F401  (imports mlflow, which configures its loggers)
+        try:
+            import mlflow_allowance._registry  # noqa: F401  (imports mlflow, which configures its loggers)
+        except ImportError:
+            return  # no MLflow client: AllowanceClient says so, naming the extra
 
         logger = logging.getLogger("mlflow")
         self._mlflow_log_level = logger.level

@@ -58,6 +58,8 @@ SEED_MODEL = "M"
 #: The seed's one workspace allowance: nothing is eligible for staging.
 SEED_STAGING = ">=5"
 
+#: sysconfig's scheme for a venv: "venv" from Python 3.11; before, the prefix scheme is what venv uses.
+_VENV_SCHEME = "venv" if "venv" in sysconfig.get_scheme_names() else sysconfig.get_preferred_scheme("prefix")
 _PROCESS_TIMEOUT_S = 180
 _INSTALL_TIMEOUT_S = 300
 
@@ -159,7 +161,7 @@ class Venv:
 
     @property
     def bin(self) -> Path:
-        return Path(sysconfig.get_path("scripts", scheme="venv", vars={"base": str(self.root)}))
+        return Path(sysconfig.get_path("scripts", scheme=_VENV_SCHEME, vars={"base": str(self.root)}))
 
     @property
     def python(self) -> Path:
@@ -167,7 +169,7 @@ class Venv:
 
     @property
     def purelib(self) -> Path:
-        return Path(sysconfig.get_path("purelib", scheme="venv", vars={"base": str(self.root)}))
+        return Path(sysconfig.get_path("purelib", scheme=_VENV_SCHEME, vars={"base": str(self.root)}))
 
     def run(self, *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
         """Run ``args`` (the first one a program) as if this venv were activated."""
@@ -327,3 +329,48 @@ def store_copy(seed_db: Path, folder: Path) -> Path:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+# Venvs for one module ---------------------------------------------------------------------------------------
+
+
+def make_venv(root: Path, kind: str) -> Venv:
+    """An empty venv ``root/kind``: ``python -m venv --without-pip`` of the test interpreter's base Python."""
+    return _make_venv(root, kind)
+
+
+def borrow_mlflow(venv: Venv) -> Venv:
+    """Give ``venv`` the test interpreter's MLflow (and everything else installed there) and MLflow's
+    ``mlflow`` console script, as the ``venvs`` fixture does."""
+    return _finish(venv)
+
+
+def pip(venv: Venv | None, *args: str | Path, cwd: Path) -> None:
+    """``pip [--python VENV] ARGS...`` with the test interpreter's pip, dependencies included (the ``venvs``
+    fixture installs ``--no-deps``); fails the test with pip's output when pip fails."""
+    target: tuple[str | Path, ...] = ("--python", venv.python) if venv is not None else ()
+    _check([sys.executable, "-m", "pip", *target, *args, "--no-input", "--quiet"], cwd=cwd)
+
+
+@pytest.fixture(scope="session")
+def index_venvs(venvs: Venvs, tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Venv]:
+    """Venvs whose every package comes from the package index, nothing borrowed, built side by side:
+
+    * ``skinny``: ``pip install "WHEEL[skinny]"``, mlflow-skinny and its dependencies (about 155 MB
+      installed; pip's cache makes it 5 to 10 s after the first time);
+    * ``no-mlflow``: ``pip install WHEEL``, the base dependencies only.
+
+    ``--no-compile``: byte-compiling all of mlflow-skinny's dependencies would double the install's time;
+    each process compiles the little it imports.
+    """
+    root = tmp_path_factory.mktemp("plugin-index-venvs")
+
+    def install(kind: str, requirement: str) -> Venv:
+        venv = make_venv(root, kind)
+        pip(venv, "install", "--no-compile", requirement, cwd=root)
+        return venv
+
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        skinny = executor.submit(install, "skinny", f"{venvs.wheel_file}[skinny]")
+        bare = executor.submit(install, "no-mlflow", str(venvs.wheel_file))
+        return {"skinny": skinny.result(), "no-mlflow": bare.result()}
