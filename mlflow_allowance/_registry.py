@@ -18,6 +18,7 @@ from typing import Any
 
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.tracking import MlflowClient
 
 from mlflow_allowance._schema import (
@@ -148,7 +149,7 @@ class Registry:
 
     def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
         """Set a tag on one model version."""
-        with translated(f"tagging {name}/{version}", model=name):
+        with self._model_first(name), translated(f"tagging {name}/{version}", model=name):
             self._client.set_model_version_tag(name, str(version), key, value)
 
     def candidates(
@@ -344,8 +345,18 @@ class Registry:
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
         """Point ``@alias`` of ``name`` at ``version``."""
-        with translated(f"setting alias @{alias} on {name}/{version}", model=name):
+        with self._model_first(name), translated(f"setting alias @{alias} on {name}/{version}", model=name):
             self._client.set_registered_model_alias(name, alias, str(version))
+
+    @contextmanager
+    def _model_first(self, name: str) -> Iterator[None]:
+        """A missing version reported as a missing model when the model is what is missing: MLflow before 3
+        names only the version (one more request, on that error only)."""
+        try:
+            yield
+        except NotFoundError:
+            self.registered_model(name)  # raises the missing model's NotFoundError
+            raise
 
     def delete_alias(self, name: str, alias: str) -> None:
         """Remove ``@alias`` from ``name``."""
@@ -409,8 +420,13 @@ class Registry:
                     if exc.error_code != "ENDPOINT_NOT_FOUND":
                         raise
             # Before MLflow 3.2 (client or server) an experiment tag cannot be deleted: an empty value is
-            # what "unset" means to workspace_tags().
+            # what "unset" means to workspace_tags(). A missing tag fails as MLflow's deletion fails.
             self._delete_tags = False
+            if not self._client.get_experiment(experiment_id).tags.get(key):
+                raise MlflowException(
+                    f"No tag with name: {key} in experiment with id {experiment_id}",
+                    error_code=RESOURCE_DOES_NOT_EXIST,
+                )
             self._client.set_experiment_tag(experiment_id, key, "")
 
     # Audit trail ------------------------------------------------------------------------------------------
