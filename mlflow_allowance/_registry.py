@@ -11,6 +11,7 @@ import contextlib
 import functools
 import io
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
@@ -42,9 +43,11 @@ from mlflow_allowance.datasets import DatasetInfo, DatasetRef, Score
 from mlflow_allowance.errors import (
     AllowanceError,
     InputError,
+    InvalidModelNameError,
     NotFoundError,
     RegistryError,
     RegistryUnavailableError,
+    shown,
 )
 from mlflow_allowance.selection import Candidate
 
@@ -116,6 +119,7 @@ class Registry:
         """The registered model ``name``; :class:`NotFoundError` if it does not exist."""
         with translated(f"reading registered model {name!r}", model=name):
             model = self._client.get_registered_model(name)
+        _same_spelling(name, model.name)
         return _registered(model)
 
     def registered_models(self) -> list[RegisteredModel]:
@@ -135,6 +139,8 @@ class Registry:
         """
         import mlflow
 
+        with contextlib.suppress(NotFoundError):  # a new model is fine, a name held in another spelling not
+            self.registered_model(name)
         with translated(f"registering {model_uri!r} as {name!r}", model=name), self._as_current():
             created = mlflow.register_model(
                 model_uri, name, await_registration_for=await_seconds, tags=dict(tags)
@@ -612,6 +618,16 @@ def current_uris(tracking_uri: str, registry_uri: str) -> Iterator[None]:
                     os.environ[name] = value
 
 
+def _same_spelling(asked: str, stored: str) -> None:
+    """Refuse a model name that the registry matched to another spelling (MySQL and MariaDB compare names
+    without regard to case or accents), so that one model is never read or written under two names."""
+    if stored != asked:
+        raise InvalidModelNameError(
+            f"Invalid model name {shown(asked)}: this registry holds it as {shown(stored)} (its database "
+            f"compares names without regard to case); use {shown(stored)}"
+        )
+
+
 def _registered(model: Any) -> RegisteredModel:
     return RegisteredModel(
         name=model.name,
@@ -657,12 +673,14 @@ def _versions_of(client: MlflowClient, name: str) -> list[Any]:
     """Every version of ``name`` by a one-model search that works on every MLflow.
 
     MLflow never unescapes an ``=`` literal, so a name with characters outside :data:`_SAFE` is searched with
-    ``LIKE``, each such character matched by the wildcard ``_``, and the results kept by exact name.
+    ``LIKE``, each run of such characters matched by the wildcard ``%`` (not ``_``: MySQL compares
+    ``BINARY name LIKE``, where ``_`` is one byte), and the results kept by exact name.
     """
     if set(name) <= _SAFE:
         filter_string = f"name = '{name}'"
     else:
-        filter_string = "name LIKE '" + "".join(c if c in _SAFE else "_" for c in name) + "'"
+        pattern = re.sub(r"%+", "%", "".join(c if c in _SAFE else "%" for c in name))
+        filter_string = f"name LIKE '{pattern}'"
     found = _pages(client.search_model_versions, filter_string=filter_string, max_results=VERSION_PAGE)
     return [version for version in found if version.name == name]
 

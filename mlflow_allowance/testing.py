@@ -1,8 +1,8 @@
 """Helpers for tests and benchmarks: a real ``mlflow server`` on a free loopback port.
 
 Standard library only; ``mlflow`` is never imported here, the server runs as ``python -m mlflow server``
-in a child process of the current interpreter (so ``mlflow`` must be installed there, not just
-``mlflow-skinny``).
+in a child process: of the current interpreter by default (so ``mlflow`` must be installed there, not just
+``mlflow-skinny``), or of another one, e.g. a venv holding an older MLflow.
 
 >>> from mlflow_allowance.testing import free_port
 >>> 0 < free_port() < 65536
@@ -45,6 +45,7 @@ def local_server(
     port: int | None = None,
     timeout: float = 60,
     workers: int = 1,
+    python: str | Path | None = None,
 ) -> Iterator[str]:
     """Run ``mlflow server`` (proxied artifacts) for the duration of a ``with`` block.
 
@@ -58,8 +59,13 @@ def local_server(
     :param port: the port to listen on (default: :func:`free_port`).
     :param timeout: seconds to wait for ``/health``.
     :param workers: server worker processes (requests of one client may land on different ones).
-    :raises RuntimeError: if the server exits or is not healthy within ``timeout``; the message holds
-        the server's log.
+    :param python: the interpreter whose ``-m mlflow server`` runs (default: ``sys.executable``), e.g.
+        ``/path/to/venv-mlflow-2.9/bin/python`` to serve with another MLflow version. It needs the full
+        ``mlflow`` package, and the driver of a database ``backend_store_uri`` (``psycopg2``, ``pymysql``).
+        The flags used here (``--backend-store-uri``, ``--artifacts-destination``, ``--host``, ``--port``,
+        ``--workers``) are the same in ``mlflow server`` 2.9 and 3.x.
+    :raises RuntimeError: if the server exits or is not healthy within ``timeout``, or ``python`` cannot
+        be run; the message holds the server's log (or why ``python`` could not start).
 
     Example (not run as a doctest: it starts a server, which takes seconds)::
 
@@ -74,8 +80,9 @@ def local_server(
     root.mkdir(parents=True, exist_ok=True)
     port = free_port() if port is None else port
     uri = f"http://127.0.0.1:{port}"
+    interpreter = sys.executable if python is None else os.fspath(python)
     cmd = [
-        sys.executable, "-m", "mlflow", "server",
+        interpreter, "-m", "mlflow", "server",
         "--backend-store-uri", backend_store_uri or f"sqlite:///{root / 'mlflow.db'}",
         "--artifacts-destination", str(root / "artifacts"),
         "--host", "127.0.0.1",
@@ -90,9 +97,14 @@ def local_server(
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     log_path = root / "server.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        try:
+            proc = subprocess.Popen(
+                cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        except OSError as exc:  # no such interpreter, or not executable
+            raise RuntimeError(
+                f"mlflow server on {uri} did not come up (cannot run {interpreter}: {exc})"
+            ) from exc
     try:
         deadline = time.monotonic() + timeout
         while not _is_healthy(uri):
