@@ -50,6 +50,8 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True, max_examples=200)
 settings.register_profile("dev", max_examples=500)
+# The floor stage (scripts/dev.py): the same laws on the oldest packaging, which is several times slower.
+settings.register_profile("floor", derandomize=True, deadline=None, print_blob=True, max_examples=40)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SERVER_START_TIMEOUT_S = 90.0
