@@ -270,6 +270,12 @@ def main() -> None:
     for info in allowance.list_datasets():
         print(f"FINAL dataset {info.ref} {info.rows} rows (was {old})")
 
+    chapter("9. The dashboard: every environment, its holder, chart, candidates and audit in one page")
+    page = Path.cwd() / "dashboard.html"
+    cli("dashboard", "--output", str(page))
+    print(f"DASHBOARD {page}  (one self-contained file: open it in a browser, no server or network needed;")
+    print("`mlflow allowance dashboard` serves the same page live on http://127.0.0.1:8765)")
+
 
 def _holder(name: str, environment: str) -> allowance.ModelVersionInfo | None:
     client = mlflow.MlflowClient()

@@ -9,6 +9,7 @@ from __future__ import annotations as _annotations  # bound privately: the names
 
 from mlflow_allowance._fluent import (
     check,
+    dashboard,
     evaluate,
     get_allowance,
     get_version,
@@ -114,6 +115,7 @@ __all__ = [
     "ViolationKind",
     "__version__",
     "check",
+    "dashboard",
     "evaluate",
     "get_allowance",
     "get_version",

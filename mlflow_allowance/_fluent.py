@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from mlflow_allowance.client import AllowanceClient
 
 __all__ = [
     "check",
+    "dashboard",
     "evaluate",
     "get_allowance",
     "get_version",
@@ -75,3 +77,34 @@ check = _fluent(AllowanceClient.check)
 history = _fluent(AllowanceClient.history)
 evaluate = _fluent(AllowanceClient.evaluate)
 list_datasets = _fluent(AllowanceClient.list_datasets)
+
+
+def dashboard(
+    output: str | Path | None = None,
+    *,
+    environments: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    tracking_uri: str | None = None,
+    registry_uri: str | None = None,
+) -> Path | None:
+    """Write the dashboard to ``output`` (one self-contained HTML file; returns its path) or, without
+    ``output``, serve it on ``host:port`` (loopback by default) until Ctrl-C, reading MLflow on each load.
+
+    ``environments`` and ``models`` narrow the page (default: every environment with an allowance or an
+    audit record, and every model in them); ``tracking_uri`` and ``registry_uri`` default to
+    MLflow's current ones. Read-only. Raises :class:`~mlflow_allowance.MissingExtraError` without the
+    ``dashboard`` extra (``pip install 'mlflow-allowance[dashboard]'``).
+    """
+    from mlflow_allowance._dashboard import dashboard as run
+
+    return run(
+        output,
+        environments=environments,
+        models=models,
+        host=host,
+        port=port,
+        tracking_uri=tracking_uri,
+        registry_uri=registry_uri,
+    )

@@ -13,7 +13,7 @@ import io
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
 from typing import Any
 
@@ -211,6 +211,14 @@ class Registry:
                 )
             )
         return candidates
+
+    def run_params(self, run_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """The parameters logged by each of the runs ``run_ids`` (run id → {param: value}); ids of runs that
+        do not exist are left out. The runs are read as ``candidates`` reads them (:meth:`_runs`:
+        ``search_runs`` batched by :data:`RUN_BATCH` run ids); no request for no ids."""
+        if not run_ids:
+            return {}
+        return {run_id: dict(run.data.params) for run_id, run in self._runs(set(run_ids)).items()}
 
     def _runs(self, run_ids: set[str]) -> dict[str, Any]:
         """The runs of ``run_ids``: searched in the active experiments, then (only for runs not found) in

@@ -7,7 +7,7 @@ methods (an in-memory fake in the fast tests, say) can stand in for it:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -75,6 +75,12 @@ class RegistryProtocol(Protocol):
     ) -> list[Candidate]:
         """Every version of ``models`` as a candidate, with its run's metrics when ``metric`` is given (its
         scores on ``dataset``, a pinned reference, when one is given)."""
+        ...
+
+    def run_params(self, run_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """The parameters logged by each of the runs ``run_ids`` (run id → {param: value}; ``{}`` for a run
+        that logged none); ids of runs that do not exist are left out. Batched as ``candidates`` reads runs
+        (``Registry``: one ``search_runs`` per ``RUN_BATCH`` run ids); no request for no ids."""
         ...
 
     def datasets(self) -> list[DatasetInfo]:

@@ -760,6 +760,58 @@ def tag_version(
     _emit(as_json, info.to_dict(), f"{info.name}/{info.version}: semantic version {info.semver}")
 
 
+# Dashboard --------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def dashboard(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH.html",
+            dir_okay=False,
+            help="Write the page to this one self-contained HTML file (opens with no network) and exit.",
+        ),
+    ] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env", "-e", metavar="ENV", help="Only this environment (repeat for more; default: all)."
+        ),
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model", "-m", metavar="NAME", help="Only this model (repeat for more; default: all)."
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(metavar="HOST", help="Serve on this address (other than loopback: with a warning).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", min=0, max=65535, help="Serve on this port.")] = 8765,
+) -> None:
+    """Show environments, allowances, holders, metrics, parameters and the audit trail on one page.
+
+    Serves the page on http://HOST:PORT/ until Ctrl-C, reading MLflow afresh on every load, or with
+    --output writes it to one HTML file. Read-only. Needs the dashboard extra (Jinja2).
+    """
+    from mlflow_allowance import _dashboard as board
+
+    _check(models=model)
+    for name in env or ():
+        _check(env=name)
+    board.require_extra()
+    client = _client(ctx)
+    if output is not None:
+        path = board.write(output, client, environments=env or None, models=model or None)
+        typer.echo(f"wrote {path}")
+        return
+    board.serve(lambda: client, host=host, port=port, environments=env or None, models=model or None)
+
+
 # Entry points -----------------------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ import copy
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -90,6 +90,7 @@ class Call:
 class _Run:
     metrics: dict[str, float]
     tags: dict[str, str]
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -222,26 +223,32 @@ class InMemoryRegistry:
         metrics: Mapping[str, float] | None = None,
         tags: Mapping[str, str] | None = None,
         run_tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
         status: str = "READY",
     ) -> int:
         """Register a new version of ``name`` (creating the model) backed by a fresh training run that logged
-        ``metrics`` and carries ``run_tags``; return its registry version.
+        ``metrics`` and ``params`` and carries ``run_tags``; return its registry version.
 
         ``semver`` becomes the version's semantic version tag (``None`` leaves it without one); ``tags``
         are further version tags; ``status`` is the registration status (``"FAILED_REGISTRATION"``...).
         """
-        run_id = self.add_run(metrics=metrics, tags=run_tags)
+        run_id = self.add_run(metrics=metrics, tags=run_tags, params=params)
         version_tags = dict(tags or {})
         if semver is not None:
             version_tags[VERSION_TAG] = semver
         return self._create_version(name, version_tags, run_id, status)
 
     def add_run(
-        self, *, metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None
+        self,
+        *,
+        metrics: Mapping[str, float] | None = None,
+        tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> str:
-        """Log a training run with ``metrics`` and ``tags``; return its id, for ``runs:/ID/model`` URIs."""
+        """Log a training run with ``metrics``, ``tags`` and ``params``; return its id, for ``runs:/ID/model``
+        URIs."""
         run_id = f"run{next(self.store.run_ids):029x}"
-        self.store.runs[run_id] = _Run(dict(metrics or {}), dict(tags or {}))
+        self.store.runs[run_id] = _Run(dict(metrics or {}), dict(tags or {}), dict(params or {}))
         return run_id
 
     def add_audit_run(
@@ -383,6 +390,13 @@ class InMemoryRegistry:
                 )
             )
         return candidates
+
+    def run_params(self, run_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """The parameters each of the runs ``run_ids`` logged (in one call, as ``Registry`` batches its run
+        search); ids of runs that do not exist are left out."""
+        self._called("run_params", tuple(run_ids))
+        runs = self.store.runs
+        return {run_id: dict(runs[run_id].params) for run_id in run_ids if run_id in runs}
 
     # Datasets and scores ------------------------------------------------------------------------------
 

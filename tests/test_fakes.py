@@ -39,7 +39,7 @@ from mlflow_allowance._schema import (
     VERSION_TAG,
 )
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditState
-from tests.fakes import InMemoryRegistry
+from tests.fakes import Call, InMemoryRegistry
 
 PROTOCOL_MEMBERS = sorted(
     name
@@ -271,6 +271,14 @@ class TestInMemoryRegistry:
             fake.transition_stage("A", 1, stage)
         assert fake.stage("A", 1) == "None"
 
+    def test_run_params_are_read_by_run_id_in_one_call(self, fake: InMemoryRegistry) -> None:
+        fake.add_version("A", "1.0", params={"features": "13"})
+        fake.add_version("A", "2.0")
+        run_ids = [c.run_id or "" for c in fake.candidates(["A"])]
+        fake.reset_calls()
+        assert fake.run_params([*run_ids, "nope"]) == {run_ids[0]: {}, run_ids[1]: {"features": "13"}}
+        assert fake.log == [Call("run_params", ((*run_ids, "nope"),))]
+
     def test_register_links_a_run_and_creates_the_model(self, fake: InMemoryRegistry) -> None:
         run_id = fake.add_run(metrics={"F1": 0.5})
         assert fake.register(f"runs:/{run_id}/model", "New", {VERSION_TAG: "1.0"}, 0) == 1
@@ -428,7 +436,8 @@ class TestInMemoryRegistry:
 
 
 class Arranger(Protocol):
-    """Arranges state that the protocol cannot write: versions backed by runs, and foreign audit runs."""
+    """Arranges state that the protocol cannot write: versions backed by runs (metrics, params, tags), foreign
+    audit runs, and scores."""
 
     def add_version(
         self,
@@ -438,6 +447,7 @@ class Arranger(Protocol):
         metrics: Mapping[str, float] | None = None,
         tags: Mapping[str, str] | None = None,
         run_tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
         status: str = "READY",
     ) -> int: ...
 
@@ -474,12 +484,15 @@ class MlflowArranger:
         metrics: Mapping[str, float] | None = None,
         tags: Mapping[str, str] | None = None,
         run_tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
         status: str = "READY",
     ) -> int:
         assert status == "READY", "MLflow's store registers versions READY"
         run = self.client.create_run(self.experiment, tags=dict(run_tags or {}))
         for key, value in (metrics or {}).items():
             self.client.log_metric(run.info.run_id, key, value)
+        for key, text in (params or {}).items():
+            self.client.log_param(run.info.run_id, key, text)
         try:
             self.client.get_registered_model(name)
         except Exception:
@@ -562,6 +575,12 @@ def _observe(
             for c in registry.candidates(models, **kwargs)
         ]
 
+    def params(*models: str) -> dict[str, dict[str, str]]:
+        """The params of the versions' runs and of a run that does not exist, by version (run ids differ)."""
+        key_of = {c.run_id: c.key for c in registry.candidates(models) if c.run_id}
+        found = registry.run_params([*key_of, "0" * 32])
+        return {key_of.get(run_id, run_id): values for run_id, values in found.items()}
+
     def plain(record: AuditRecord | None) -> object:
         return None if record is None else (record.to_dict() | {"id": None}, record.record_id is not None)
 
@@ -584,8 +603,10 @@ def _observe(
     look("no workspace", registry.workspace_tags)
     look("no audit", lambda: audit())
     look("unset nothing", lambda: registry.delete_workspace_tag("k"))
-    arrange.add_version("A", "1.0", metrics={"F1": 0.9}, tags={"validated": "true"})
-    arrange.add_version("A", "2.0", metrics={"F1": 0.8, "loss": 0.1})
+    arrange.add_version(
+        "A", "1.0", metrics={"F1": 0.9}, tags={"validated": "true"}, params={"features": "13", "lr": "0.1"}
+    )
+    arrange.add_version("A", "2.0", metrics={"F1": 0.8, "loss": 0.1}, params={"features": "6"})
     arrange.add_version("A", None, run_tags={"v": "3.0"})
     arrange.add_version("B", "1.5", metrics={"F1": 0.95})
     look("models", registry.registered_models)
@@ -593,6 +614,8 @@ def _observe(
     look("A by F1", lambda: candidates("A", metric="F1"))
     look("A by run tag", lambda: candidates("A", version_run_tag="v"))
     look("both", lambda: sorted(candidates("A", "B", metric="F1")))
+    look("no params", lambda: registry.run_params([]))
+    look("params", lambda: params("A", "B"))
     look("alias", lambda: registry.set_alias("A", "prod", 1))
     look("alias B", lambda: registry.set_alias("B", "prod", 1))
     look("move alias", lambda: registry.set_alias("A", "prod", 2))

@@ -67,6 +67,12 @@ def test_walkthrough_tells_the_whole_story(tmp_path: Path) -> None:
     assert rows == "90"
 
     workdir = Path(re.findall(r"^Working in (\S+) on ", out, flags=re.MULTILINE)[0])
+    (page,) = re.findall(r"^DASHBOARD (\S+) ", out, flags=re.MULTILINE)
+    assert Path(page) == workdir / "dashboard.html"
+    html = Path(page).read_text(encoding="utf-8")
+    assert "AImodel" in html
+    assert "MLmodel" in html
+    assert "<script src=" not in html  # one self-contained file: nothing fetched when it opens
     _check_store(f"sqlite:///{workdir / 'mlflow.db'}", new=new, old=old)
 
 

@@ -7,7 +7,10 @@ result as the call it replaces, and that records an older client wrote read the 
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from mlflow_allowance import AllowanceClient
@@ -87,12 +90,15 @@ def test_registered_models_are_what_mlflows_search_lists(
     public search gives where that filter works: models, and no prompts."""
     mlflow_client.create_registered_model(unique_name)
     if hasattr(mlflow_client, "register_prompt"):
-        mlflow_client.register_prompt(f"{unique_name}-prompt", template="Hello {{name}}")
+        # A 2.x server has no prompts (it refuses the registration): then there is no prompt to leave out.
+        with contextlib.suppress(MlflowException):
+            mlflow_client.register_prompt(f"{unique_name}-prompt", template="Hello {{name}}")
     registry = Registry(tracking_uri, tracking_uri)
 
     names = {model.name for model in registry.registered_models()}
 
     assert unique_name in names
     assert f"{unique_name}-prompt" not in names
-    listed = _pages(mlflow_client.search_registered_models, max_results=1000)
-    assert names == {model.name for model in listed}
+    listed = {model.name for model in _pages(mlflow_client.search_registered_models, max_results=1000)}
+    if listed:  # a 3.x client against a 2.x server lists nothing at all: the case the package works around
+        assert names == listed
