@@ -29,6 +29,22 @@ OPERATIONS = 25
 WORKER = Path(__file__).with_name("concurrent_writer.py")
 
 
+def writer_environment() -> dict[str, str]:
+    """The environment of a writer process: this interpreter's path, and MLflow's retries on a 500.
+
+    The suite turns MLflow's retries off to fail fast; a writer keeps two, as users have seven. MLflow 3.17's
+    server imports ``mlflow.server.auth`` lazily, and two threads of a fresh worker racing through that
+    import answer one of them with a 500 (``module 'mlflow.server.auth' has no attribute 'auth_config'``,
+    seen in CI), which a retry gets past.
+    """
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    }
+
+
 #: PostgreSQL to run the server on (what production runs; sqlite answers HTTP 500 when two server workers
 #: write at once): a fresh database is created in it for the test and dropped afterwards.
 POSTGRES_ENV = "MLFLOW_ALLOWANCE_TEST_POSTGRES"
@@ -75,7 +91,7 @@ def test_concurrent_writers_never_duplicate_or_break_the_chain(two_worker_server
         make(model, semver, {"F1": f1})
     for semver, f1 in (("1.0", 0.97), ("2.0", 0.92)):
         make(other, semver, {"F1": f1})
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    environment = writer_environment()
     writers = [
         subprocess.Popen(
             [sys.executable, str(WORKER), uri, env, model, other, str(seed), str(OPERATIONS)],

@@ -12,7 +12,6 @@ default collation (case- and accent-insensitively), and two server workers write
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -34,7 +33,7 @@ from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG, allowance_tag
 from tests.conftest import Backend, DatabaseServer, DatabaseServers
 
 from .conftest import MakeVersion, aliases_of, registry_state
-from .test_concurrency import WORKER, _chain_breaks
+from .test_concurrency import WORKER, _chain_breaks, writer_environment
 
 pytestmark = pytest.mark.integration
 
@@ -353,7 +352,7 @@ def test_concurrent_moves_leave_alias_and_trail_in_agreement(
     make_version(model, "1.0", {"F1": 0.90})
     make_version(model, "2.0", {"F1": 0.99})
     make_version(other, "1.0", {"F1": 0.97})
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    environment = writer_environment()
     writers = [
         subprocess.Popen(
             [sys.executable, str(WORKER), backend.uri, env, model, other, str(seed), str(OPERATIONS)],
