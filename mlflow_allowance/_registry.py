@@ -896,6 +896,8 @@ def _check_store_uris(tracking_uri: str | None, registry_uri: str | None) -> Non
             _check_store_uri(kind, uri)
 
 
+#: How much of a path an error message shows: the end of a long one is what tells which folder is missing.
+_PATH_LIMIT = 240
 #: URI schemes of MLflow's SQLAlchemy stores (``mysql+pymysql`` and the like share the first part).
 _SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
@@ -921,11 +923,11 @@ def _check_store_uri(kind: str, uri: str) -> None:
             return
         directory = os.path.dirname(os.path.abspath(path))
         if os.path.isdir(path):
-            raise InputError(f"{invalid}: {shown(path)} is a directory, not a database file")
+            raise InputError(f"{invalid}: {shown(path, _PATH_LIMIT)} is a directory, not a database file")
         if not os.path.isdir(directory):
             raise InputError(
-                f"{invalid}: the directory {shown(directory)} does not exist; create it first (MLflow "
-                "would create it, and a new, empty database)"
+                f"{invalid}: the directory {shown(directory, _PATH_LIMIT)} does not exist; create it first "
+                "(MLflow would create it, and a new, empty database)"
             )
     elif scheme in ("http", "https"):
         try:
