@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from mlflow_allowance._environments import validate_environment, validate_model_name
@@ -252,15 +252,7 @@ def _request(models: Sequence[str], last: SelectionRequest | None) -> SelectionR
     """What the environment's last promotion asked, over ``models``; the latest version without one."""
     if last is None:
         return SelectionRequest(models)
-    return SelectionRequest(
-        models,
-        metric=last.metric,
-        maximize=last.maximize,
-        required_tags=last.required_tags,
-        prereleases=last.prereleases,
-        version_run_tag=last.version_run_tag,
-        dataset=last.dataset,
-    )
+    return replace(last, models=tuple(models))
 
 
 def _holders(
