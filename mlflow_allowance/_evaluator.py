@@ -93,7 +93,7 @@ def prepare(data: object, *, target: str | None, name: str | None, model_type: s
     ref = DatasetRef(str(name))
     where = f"data {source or ref.name!r}"
     if not target:
-        raise InputError(f"name the target column of {where} (--target COL)")
+        raise InputError(f"name the target column of {where}", hints=("target",))
     if len(frame) == 0:
         raise InputError(f"{where} has no rows")
     if target not in frame.columns:
@@ -146,7 +146,10 @@ def score_versions(
     # The first version is scored here in every case: MLflow records the dataset in the experiment on first
     # use without an upsert, so workers starting together on new data would race to insert it.
     serial = versions if jobs <= 1 or total <= 1 else versions[:1]
-    from mlflow_allowance._registry import current_uris
+    # mlflow.models.evaluate takes no URI: it logs into the active run through MlflowClient(), on MLflow's
+    # global URIs. So in this process they are swapped for these (under current_uris's lock) here, and only
+    # here; a worker process sets them once, for itself (_start_worker).
+    from mlflow_allowance._registry import current_uris  # imports mlflow: only once scoring starts
 
     with current_uris(tracking_uri, registry_uri):
         for model, version in serial:
@@ -179,7 +182,7 @@ def _score_one(task: _Task, model: str, version: int) -> Score:
     """Score one version in its own run of the scores experiment (see the module's docstring)."""
     import mlflow
 
-    from mlflow_allowance._registry import translated
+    from mlflow_allowance._mlflow_errors import translated
 
     ref = task.prepared.info.ref
     tags = {

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from mlflow_allowance._deprecation import renamed_keyword
 from mlflow_allowance.client import AllowanceClient
 
 __all__ = [
@@ -63,7 +64,8 @@ def _fluent(method: Callable[Concatenate[AllowanceClient, _P], _R]) -> Callable[
     return call
 
 
-register_model = _fluent(AllowanceClient.register_model)
+# The client method accepts 0.1.0's version= too; this warns from here so the warning names the caller's line.
+register_model = renamed_keyword("version", "semver")(_fluent(AllowanceClient.register_model))
 set_version = _fluent(AllowanceClient.set_version)
 get_version = _fluent(AllowanceClient.get_version)
 set_allowance = _fluent(AllowanceClient.set_allowance)
@@ -94,17 +96,17 @@ def dashboard(
 
     ``environments`` and ``models`` narrow the page (default: every environment with an allowance or an
     audit record, and every model in them); ``tracking_uri`` and ``registry_uri`` default to
-    MLflow's current ones. Read-only. Raises :class:`~mlflow_allowance.MissingExtraError` without the
+    MLflow's current ones. Read-only. Raises :class:`~mlflow_allowance.errors.MissingExtraError` without the
     ``dashboard`` extra (``pip install 'mlflow-allowance[dashboard]'``).
     """
-    from mlflow_allowance._dashboard import dashboard as run
+    from mlflow_allowance._dashboard import require_extra, serve, write
 
-    return run(
-        output,
-        environments=environments,
-        models=models,
-        host=host,
-        port=port,
-        tracking_uri=tracking_uri,
-        registry_uri=registry_uri,
-    )
+    require_extra()
+
+    def client() -> AllowanceClient:
+        return AllowanceClient(tracking_uri, registry_uri)
+
+    if output is not None:
+        return write(output, client(), environments=environments, models=models)
+    serve(client, host=host, port=port, environments=environments, models=models)
+    return None

@@ -1,8 +1,9 @@
-"""The one seam to MLflow: every call to ``MlflowClient`` lives here, and every MLflow error is translated
-here into the package's own error tree.
+"""The one seam to MLflow: every call to ``MlflowClient`` lives here, each inside
+:func:`~mlflow_allowance._mlflow_errors.translated`, which turns MLflow's errors into the package's own.
 
 Everything above this module receives plain records (:class:`Candidate`, :class:`RegisteredModel`,
-:class:`AuditRecord`); nothing else imports ``mlflow``.
+:class:`AuditRecord`); besides the seam's own modules (``_mlflow_errors``, ``_evaluator``) nothing imports
+``mlflow``. URIs are checked before MLflow sees them (:mod:`mlflow_allowance._uris`, pure).
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ import io
 import os
 import re
 import threading
+import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
 from typing import Any
 
-from mlflow.entities import ViewType
+import mlflow
+from mlflow.entities import RunTag, ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.tracking import MlflowClient
+from mlflow.tracking._model_registry import utils as registry_utils
+from mlflow.tracking._tracking_service import utils as tracking_utils
 
+from mlflow_allowance._mlflow_errors import translated
 from mlflow_allowance._schema import (
     AUDIT_EXPERIMENT,
     LEASE_PREFIX,
@@ -38,17 +44,10 @@ from mlflow_allowance._schema import (
     lease_experiment,
 )
 from mlflow_allowance._seam import RegisteredModel
+from mlflow_allowance._uris import check_given_uris, check_store_uri
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditRecord, AuditState
 from mlflow_allowance.datasets import DatasetInfo, DatasetRef, Score
-from mlflow_allowance.errors import (
-    AllowanceError,
-    InputError,
-    InvalidModelNameError,
-    NotFoundError,
-    RegistryError,
-    RegistryUnavailableError,
-    shown,
-)
+from mlflow_allowance.errors import InputError, InvalidModelNameError, NotFoundError, shown
 from mlflow_allowance.selection import Candidate
 
 __all__ = ["Registry", "current_uris", "quote"]
@@ -102,8 +101,8 @@ class Registry:
             # Before MlflowClient: building it creates a missing sqlite database (and its directories).
             _check_store_uris(tracking_uri, registry_uri)
             self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
-        self.tracking_uri: str = self._client._tracking_client.tracking_uri
-        self.registry_uri: str = self._client._registry_uri or self.tracking_uri
+        self._tracking_uri: str = self._client._tracking_client.tracking_uri
+        self._registry_uri: str = self._client._registry_uri or self._tracking_uri
         self._audit_experiment_id: str | None = None
         self._scores_experiment_id: str | None = None
         self._foreign_audit_runs = 0
@@ -112,6 +111,16 @@ class Registry:
         self._name_in: bool | None = None
         #: Whether experiment tags can be deleted (MLflow 3.2+ client and server); None: not tried yet.
         self._delete_tags: bool | None = None
+
+    @property
+    def tracking_uri(self) -> str:
+        """The tracking URI this registry reads and writes (as resolved by ``MlflowClient``)."""
+        return self._tracking_uri
+
+    @property
+    def registry_uri(self) -> str:
+        """The model registry's URI (the tracking URI unless another was given or set)."""
+        return self._registry_uri
 
     # Registered models and versions -------------------------------------------------------------------
 
@@ -137,8 +146,6 @@ class Registry:
         Uses ``mlflow.register_model`` (it resolves ``runs:/`` and ``models:/`` URIs) against this
         registry's URIs.
         """
-        import mlflow
-
         with contextlib.suppress(NotFoundError):  # a new model is fine, a name held in another spelling not
             self.registered_model(name)
         with translated(f"registering {model_uri!r} as {name!r}", model=name), self._as_current():
@@ -379,8 +386,6 @@ class Registry:
 
     def transition_stage(self, name: str, version: int, stage: str) -> None:
         """Move ``name/version`` to the legacy ``stage``, archiving the versions that held it."""
-        import warnings
-
         with translated(f"moving {name}/{version} to stage {stage}", model=name), warnings.catch_warnings():
             # Stages are deprecated since MLflow 2.9; mirroring one is an explicit, documented opt-in.
             warnings.simplefilter("ignore", FutureWarning)
@@ -602,13 +607,13 @@ class Registry:
 def current_uris(tracking_uri: str, registry_uri: str) -> Iterator[None]:
     """Make these URIs MLflow's current ones for fluent calls, then restore them exactly.
 
-    ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` into the environment, so the module
-    globals and both environment variables are saved and put back as they were (under a lock).
+    The one place the package touches MLflow's module-global URIs. Two calls need them and take no URI:
+    ``mlflow.register_model`` (it resolves ``runs:/`` URIs and registers through ``MlflowClient()``) and
+    ``mlflow.models.evaluate`` (it logs into the active run through ``MlflowClient()``); see
+    :meth:`Registry.register` and ``_evaluator.score_versions``. ``mlflow.set_tracking_uri`` also writes
+    ``MLFLOW_TRACKING_URI`` into the environment, so the module globals and both environment variables are
+    saved and put back as they were, under a lock (two threads must not swap them at once).
     """
-    import mlflow
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-
     names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
     with _URI_LOCK:
         saved_env = {name: os.environ.get(name) for name in names}
@@ -723,8 +728,6 @@ def _pages(search: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
 
 
 def _run_tags(tags: Mapping[str, str]) -> list[Any]:
-    from mlflow.entities import RunTag
-
     return [RunTag(key, value) for key, value in tags.items()]
 
 
@@ -733,217 +736,13 @@ def _check_length(key: str, value: str) -> None:
         raise InputError(f"Value for {key!r} is {len(value)} characters; the limit is {TAG_VALUE_LIMIT - 1}")
 
 
-@contextmanager
-def translated(action: str, *, model: str | None = None) -> Iterator[None]:
-    """Translate MLflow and transport errors raised while doing ``action`` into the package's errors.
-
-    Every message is cut to a readable length and has the secrets of any URI in it redacted.
-    """
-    from mlflow_allowance.errors import redact
-
-    try:
-        yield
-    except AllowanceError:
-        raise
-    except MlflowException as exc:
-        raise _translate(exc, action, model) from exc
-    except ImportError as exc:
-        raise RegistryError(
-            redact(
-                f"MLflow cannot use this store while {_shortened(action)}: {_clipped(str(exc))}; install "
-                "the package MLflow needs for the URI's scheme (e.g. a database driver)"
-            )
-        ) from exc
-    except (ConnectionError, OSError) as exc:
-        raise RegistryUnavailableError(
-            redact(f"MLflow is unreachable while {_shortened(action)}: {_clipped(str(exc))}")
-        ) from exc
-
-
-def _translate(exc: MlflowException, action: str, model: str | None) -> AllowanceError:
-    from mlflow_allowance.errors import redact, shown
-
-    code = exc.error_code
-    action = _shortened(action)
-    message = _clipped(str(exc.message).splitlines()[0] if exc.message else code)
-    status = _server_status(exc, message)
-    if status is not None:
-        # The server answered, with an error of its own: not a connection problem, and not the user's.
-        return RegistryError(
-            redact(
-                f"MLflow server error (HTTP {status}) while {action}: {message}. The server is reachable "
-                "but failed the request; see its log"
-            )
-        )
-    if code == "RESOURCE_DOES_NOT_EXIST":
-        if model is not None and "version" not in message.lower():
-            return NotFoundError(
-                f"registered model {shown(model)} does not exist; register a version first, e.g. "
-                f"mlflow_allowance.register_model(model_uri, {shown(model)}, semver='1.0')"
-            )
-        return NotFoundError(redact(f"{message} (while {action})"))
-    if code in {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}:
-        return InputError(redact(f"MLflow refused {action}: {message}"))
-    lowered = message.lower()
-    if any(hint in lowered for hint in ("max retries", "connection", "failed to establish", "timed out")):
-        return RegistryUnavailableError(
-            redact(f"MLflow is unreachable while {action}: {_unreachable(message)}")
-        )
-    return RegistryError(redact(f"MLflow failed while {action}: {message}"))
-
-
-#: MLflow's words for a request that got no answer; the server's URI is what precedes the REST endpoint.
-_API_REQUEST = r"API request to (?P<uri>\S+?)/(?:ajax-)?api/\d+\.\d+/\S* failed with (?:timeout )?exception"
-_CHECK_URI = "Check the tracking URI (--tracking-uri or MLFLOW_TRACKING_URI) and that the server is running"
-_SLOW = "If the server is only slow, give it longer with --timeout SECONDS (MLFLOW_HTTP_REQUEST_TIMEOUT)"
-#: (words of urllib3/requests/the OS, what happened, what to do): the first match describes the failure.
-_NO_ANSWER: tuple[tuple[tuple[str, ...], str, str], ...] = (
-    (("connection refused", "actively refused"), "refused the connection", _CHECK_URI),
-    (
-        ("name or service not known", "nodename nor servname", "name resolution", "getaddrinfo failed"),
-        "has a host name that does not resolve",
-        _CHECK_URI,
-    ),
-    (("no route to host", "network is unreachable"), "has no network route from here", _CHECK_URI),
-    (("read timed out",), "accepted the connection but did not answer{within}", _SLOW),
-    (("connecttimeout", "connect timeout", "timed out"), "did not accept a connection{within}", _CHECK_URI),
-    (
-        ("remotedisconnected", "connection aborted", "connection reset"),
-        "closed the connection without answering",
-        _CHECK_URI,
-    ),
-)
-
-
-def _unreachable(message: str) -> str:
-    """What MLflow's message about a request that got no answer says, in a few words, naming the server
-    (its secrets are redacted by the caller): e.g. ``http://host:5000 refused the connection. Check...``.
-    An unrecognised message is kept, cut to a readable length."""
-    import re
-
-    lowered = message.lower()
-    found = re.search(_API_REQUEST, message)
-    if found is not None:
-        for words, happened, advice in _NO_ANSWER:
-            if any(word in lowered for word in words):
-                seconds = re.search(r"(?:read|connect) timeout=(\d+(?:\.\d+)?)", message)
-                within = f" within {seconds.group(1)} s" if seconds else ""
-                return f"{found.group('uri')} {happened.format(within=within)}. {advice}"
-    return f"{message}. {_CHECK_URI}"
-
-
-#: How MLflow's REST client reports an HTTP error status: after retrying a 5xx (in urllib3's words), or
-#: for a status it does not retry.
-_HTTP_STATUS = r"too many (\d{3}) error responses|failed with error code (\d{3}) != \d{3}"
-#: Longest part of an MLflow message repeated in ours (an HTML error page can be one long line).
-_MESSAGE_LIMIT = 500
-
-
-def _server_status(exc: MlflowException, message: str) -> int | None:
-    """The 5xx status the server answered with, or ``None`` when it did not answer with one."""
-    import re
-
-    from mlflow.exceptions import RestException
-
-    if isinstance(exc, RestException):
-        status = int(exc.get_http_status_code())  # type: ignore[no-untyped-call]
-    else:
-        found = re.search(_HTTP_STATUS, message)
-        if found is None:
-            return None
-        status = int(found.group(1) or found.group(2))
-    return status if status >= 500 else None
-
-
-def _clipped(text: str, limit: int = _MESSAGE_LIMIT) -> str:
-    """``text``, cut to ``limit`` characters (its length given) when longer."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
-
-
-def _shortened(action: str) -> str:
-    """``action`` with each long quoted input in it cut as :func:`~mlflow_allowance.errors.shown` cuts it."""
-    import re
-
-    from mlflow_allowance.errors import SHOWN_LIMIT, shown
-
-    return re.sub(f"'[^']{{{SHOWN_LIMIT},}}'", lambda found: shown(found.group()[1:-1]), action)
-
-
 def _check_store_uris(tracking_uri: str | None, registry_uri: str | None) -> None:
-    """Reject URIs MLflow would act on wrongly, before it acts: an empty one (MLflow would fall back to
-    ``sqlite:///mlflow.db``), a sqlite file in a directory that does not exist (MLflow would create the
-    directory and an empty database) or that is a directory (MLflow would retry for minutes), an HTTP URI
-    that does not parse (MLflow would fail on its first request with a bare ``ValueError``)."""
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-
-    from mlflow_allowance.errors import shown
-
-    for kind, given in (("tracking", tracking_uri), ("registry", registry_uri)):
-        if given is None:
-            continue
-        if not isinstance(given, str) or not given.strip():
-            raise InputError(
-                f"Invalid {kind} URI {shown(given)}: expected e.g. http://localhost:5000 or "
-                "sqlite:///mlflow.db (leave it out for MLflow's default)"
-            )
-        _check_store_uri(kind, given)  # before MLflow parses it to resolve the other one
-    # The defaults, as MlflowClient resolves them (MLFLOW_TRACKING_URI, mlflow.set_registry_uri, ...).
+    """Reject URIs MLflow would act on wrongly, before it acts (see :mod:`mlflow_allowance._uris`): the ones
+    given, then the defaults MlflowClient would resolve them to (``MLFLOW_TRACKING_URI``,
+    ``mlflow.set_registry_uri``, ...)."""
+    check_given_uris(tracking_uri, registry_uri)  # before MLflow parses one to resolve the other
     resolved_tracking = tracking_utils._resolve_tracking_uri(tracking_uri)  # type: ignore[no-untyped-call]
     resolved_registry = registry_utils._resolve_registry_uri(registry_uri, tracking_uri)
     for kind, uri in (("tracking", resolved_tracking), ("registry", resolved_registry)):
         if isinstance(uri, str) and uri not in (tracking_uri, registry_uri):
-            _check_store_uri(kind, uri)
-
-
-#: How much of a path an error message shows: the end of a long one is what tells which folder is missing.
-_PATH_LIMIT = 240
-#: URI schemes of MLflow's SQLAlchemy stores (``mysql+pymysql`` and the like share the first part).
-_SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
-
-
-def _check_store_uri(kind: str, uri: str) -> None:
-    import importlib.util
-    import urllib.parse
-
-    from mlflow_allowance.errors import redact, shown
-
-    invalid = f"Invalid {kind} URI {shown(redact(uri))}"
-    scheme = uri.partition(":")[0].lower()
-    database = scheme.partition("+")[0] in _SQL_SCHEMES
-    if database and importlib.util.find_spec("sqlalchemy") is None:
-        # mlflow-skinny has no database stores: MLflow's own error would only say "unsupported URI".
-        raise InputError(
-            f"{invalid}: database stores need the full mlflow package (mlflow-skinny only talks to a "
-            "tracking server): use the server's http(s) URI, or pip install mlflow"
-        )
-    if scheme == "sqlite" or scheme.startswith("sqlite+"):
-        path = _sqlite_path(uri)
-        if path is None:
-            return
-        directory = os.path.dirname(os.path.abspath(path))
-        if os.path.isdir(path):
-            raise InputError(f"{invalid}: {shown(path, _PATH_LIMIT)} is a directory, not a database file")
-        if not os.path.isdir(directory):
-            raise InputError(
-                f"{invalid}: the directory {shown(directory, _PATH_LIMIT)} does not exist; create it first "
-                "(MLflow would create it, and a new, empty database)"
-            )
-    elif scheme in ("http", "https"):
-        try:
-            parts = urllib.parse.urlsplit(uri)
-            parts.port  # noqa: B018  (reading the port raises ValueError unless it is a number in range)
-        except ValueError as exc:
-            raise InputError(f"{invalid}: {exc}") from None
-        if not parts.hostname:
-            raise InputError(f"{invalid}: expected a host, e.g. http://localhost:5000")
-
-
-def _sqlite_path(uri: str) -> str | None:
-    """The database file of a ``sqlite:///`` URI; ``None`` for an in-memory or ``file:`` URI database."""
-    rest = uri.partition("://")[2]
-    path = rest[1:] if rest.startswith("/") else ""
-    path = path.partition("?")[0]
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return None
-    return path
+            check_store_uri(kind, uri)

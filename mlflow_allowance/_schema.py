@@ -6,6 +6,8 @@ All tag keys share the prefix ``mlflow_allowance.``; the only other names writte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "AUDIT_EXPERIMENT",
     "LEASE_PREFIX",
@@ -24,6 +26,7 @@ __all__ = [
     "dataset_of_tag",
     "dataset_tag",
     "environment_of_allowance_tag",
+    "environments_of",
     "lease_experiment",
 ]
 
@@ -96,3 +99,12 @@ def environment_of_allowance_tag(key: str) -> str | None:
     ('int', None)
     """
     return key[len(_ALLOWANCE) :] if key.startswith(_ALLOWANCE) else None
+
+
+def environments_of(tags: Mapping[str, str]) -> list[str]:
+    """The environments whose allowance ``tags`` hold, in the tags' order.
+
+    >>> environments_of({"mlflow_allowance.allowance.prod": "<=1.0", "owner": "ml"})
+    ['prod']
+    """
+    return [env for env in map(environment_of_allowance_tag, tags) if env is not None]

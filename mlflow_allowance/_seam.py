@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.audit import AuditRecord, AuditState
 from mlflow_allowance.datasets import DatasetInfo, DatasetRef, Score
 from mlflow_allowance.selection import Candidate
 
-__all__ = ["RegisteredModel", "RegistryProtocol"]
+__all__ = [
+    "AuditTrail",
+    "ModelRegistry",
+    "RegisteredModel",
+    "RegistryProtocol",
+    "ScoreStore",
+    "ScoringTarget",
+]
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,9 @@ class RegisteredModel:
         object.__setattr__(self, "aliases", FrozenDict(self.aliases))
 
 
-class RegistryProtocol(Protocol):
-    """Reads and writes of everything mlflow-allowance keeps in a model registry and tracking server.
+class ModelRegistry(Protocol):
+    """The model registry's side: registered models, their versions, aliases, stages and tags, and the
+    workspace tags that hold default allowances.
 
     Each method raises the package's errors (``NotFoundError`` for a missing model or version,
     ``RegistryError`` when the backend fails), never the backend's own.
@@ -83,22 +91,6 @@ class RegistryProtocol(Protocol):
         (``Registry``: one ``search_runs`` per ``RUN_BATCH`` run ids); no request for no ids."""
         ...
 
-    def datasets(self) -> list[DatasetInfo]:
-        """Every dataset recorded by ``evaluate``, by name (its current content)."""
-        ...
-
-    def dataset(self, name: str) -> DatasetInfo | None:
-        """The current content of dataset ``name``, if one was recorded."""
-        ...
-
-    def save_dataset(self, info: DatasetInfo) -> None:
-        """Make ``info`` the current content of its dataset name."""
-        ...
-
-    def scores(self, dataset: DatasetRef, models: Sequence[str]) -> dict[tuple[str, int], Score]:
-        """The newest finished score or failure of each version of ``models`` on ``dataset``'s digest."""
-        ...
-
     def set_alias(self, name: str, alias: str, version: int) -> None:
         """Point ``@alias`` of ``name`` at ``version``."""
         ...
@@ -130,6 +122,30 @@ class RegistryProtocol(Protocol):
     def delete_workspace_tag(self, key: str) -> None:
         """Delete a workspace tag, if it exists."""
         ...
+
+
+class ScoreStore(Protocol):
+    """Scores of versions on fixed datasets, and the dataset records, as ``evaluate`` keeps them."""
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every dataset recorded by ``evaluate``, by name (its current content)."""
+        ...
+
+    def dataset(self, name: str) -> DatasetInfo | None:
+        """The current content of dataset ``name``, if one was recorded."""
+        ...
+
+    def save_dataset(self, info: DatasetInfo) -> None:
+        """Make ``info`` the current content of its dataset name."""
+        ...
+
+    def scores(self, dataset: DatasetRef, models: Sequence[str]) -> dict[tuple[str, int], Score]:
+        """The newest finished score or failure of each version of ``models`` on ``dataset``'s digest."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """The audit trail and the leases of the write-ahead protocol (see ``_writeahead``)."""
 
     def write_audit(self, record: AuditRecord) -> AuditRecord:
         """Store ``record`` in its state (a ``pending`` one stays open); return it with its id."""
@@ -163,4 +179,33 @@ class RegistryProtocol(Protocol):
 
     def release(self, environment: str, seq: int) -> None:
         """Hide a claim once its change is recorded (the number stays taken)."""
+        ...
+
+
+class RegistryProtocol(ModelRegistry, ScoreStore, AuditTrail, Protocol):
+    """Everything mlflow-allowance keeps in a model registry and tracking server: the registry's models,
+    the scores, and the audit trail. Each part is a protocol of its own, so a module that needs one part
+    says so (scoring reads a :class:`ScoreStore`)."""
+
+
+@runtime_checkable
+class ScoringTarget(Protocol):
+    """What scoring needs beyond :class:`RegistryProtocol`: where MLflow's evaluator logs and loads.
+
+    Only a registry over a real tracking server has it (``Registry`` does; an in-memory fake does not, and
+    ``evaluate`` then says it needs a tracking URI).
+    """
+
+    @property
+    def tracking_uri(self) -> str:
+        """Where score runs are logged."""
+        ...
+
+    @property
+    def registry_uri(self) -> str:
+        """The model registry's URI, for the scoring processes to load ``models:/NAME/VERSION`` from."""
+        ...
+
+    def scores_experiment(self, *, create: bool) -> str | None:
+        """The id of the experiment score runs go to (created when ``create``), else ``None``."""
         ...

@@ -19,6 +19,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlflow_allowance._schema import LEASE_SECONDS
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEASE_SECONDS_ENV",
+    "Move",
     "WriteAhead",
+    "allowance_text",
     "current_user",
     "lease_seconds",
     "now_ms",
@@ -49,42 +52,47 @@ _MAX_SKIPPED_CLAIMS = 50
 _T = TypeVar("_T")
 
 
+@dataclass(frozen=True)
+class Move:
+    """One change as the trail records it: its kind, environment, the model it concerns, what it changes
+    from and to (``name/version`` keys, or allowance texts), why, and the details the record keeps."""
+
+    kind: AuditKind
+    environment: str
+    model: str | None
+    old: str | None
+    new: str | None
+    reason: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
 class WriteAhead:
     """The protocol over one registry: :meth:`newest`, then decide, then :meth:`write`; :meth:`settle`."""
 
     def __init__(self, registry: RegistryProtocol) -> None:
         self._registry = registry
 
-    def write(
-        self,
-        kind: AuditKind,
-        env: str,
-        newest: AuditRecord | None,
-        model: str | None,
-        old: str | None,
-        new: str | None,
-        reason: str,
-        details: Mapping[str, Any],
-        write: Callable[[], None],
-    ) -> AuditRecord:
-        """Claim the environment's next change number, record the change as pending, make it, mark it done.
+    def write(self, move: Move, newest: AuditRecord | None, write: Callable[[], None]) -> AuditRecord:
+        """Claim the environment's next change number (after ``newest``), record ``move`` as pending, make
+        it with ``write()``, mark it done.
 
         A crash at any point leaves either nothing (before the record), or a pending record that names the
         change, which the next writer of the environment or ``check --fix`` settles.
         """
+        env = move.environment
         seq = self._claim(env, newest)
         claimed = time.monotonic()
         try:
             record = AuditRecord(
-                kind,
+                move.kind,
                 env,
-                model,
-                old,
-                new,
+                move.model,
+                move.old,
+                move.new,
                 current_user(),
                 now_ms(),
-                reason,
-                details,
+                move.reason,
+                move.details,
                 seq=seq,
                 state="pending",
             )
@@ -93,7 +101,8 @@ class WriteAhead:
                 # Fencing: past half the lease another writer may take over; let the next one settle it.
                 raise EnvironmentBusyError(
                     f"the lease on {env} ran out before the change was made; nothing was changed, and "
-                    f"record {seq} stays pending until the next writer or `check --fix` settles it"
+                    f"record {seq} stays pending until the next writer settles it, or a check repairs it",
+                    hints=("fix",),
                 )
             try:
                 write()
@@ -113,7 +122,8 @@ class WriteAhead:
         if age < lease_seconds():
             raise EnvironmentBusyError(
                 f"{env} is being changed by {newest.user} ({newest.kind} {newest.old or '-'} → "
-                f"{newest.new or '-'}, {age:.0f} s ago); retry, or wait with --wait SECONDS"
+                f"{newest.new or '-'}, {age:.0f} s ago); retry, or wait for it",
+                hints=("wait",),
             )
         return self.settle(newest)
 
@@ -127,7 +137,8 @@ class WriteAhead:
             if claimed_at is not None and (now_ms() - claimed_at) / 1000 < lease_seconds():
                 raise EnvironmentBusyError(
                     f"{env} is being changed by another writer (change {seq} was claimed "
-                    f"{(now_ms() - claimed_at) / 1000:.0f} s ago); retry, or wait with --wait SECONDS"
+                    f"{(now_ms() - claimed_at) / 1000:.0f} s ago); retry, or wait for it",
+                    hints=("wait",),
                 )
             later = self._registry.newest_audit(env)
             if later is not None and (later.seq or 0) >= seq:
@@ -140,8 +151,7 @@ class WriteAhead:
         after the alias), ``abandoned`` when it does not."""
         env = record.environment
         if record.kind == "allowance":
-            stored = self.stored_allowance(env, record.model)
-            stored_text = None if stored is None else stored.canonical
+            stored_text = allowance_text(self.stored_allowance(env, record.model))
             state: AuditState = "complete" if stored_text == record.new else "abandoned"
             return self._registry.finish_audit(record, state)
         if record.new is None:
@@ -182,6 +192,11 @@ class WriteAhead:
     def stage_of(self, name: str, version: int) -> str | None:
         """The legacy stage of ``name/version`` (``None`` when it has none, or the version is gone)."""
         return next((c.stage for c in self._registry.candidates([name]) if c.version == version), None)
+
+
+def allowance_text(allowance: VersionAllowance | None) -> str | None:
+    """How a record names an allowance: its canonical text, ``None`` for unset."""
+    return None if allowance is None else allowance.canonical
 
 
 def retrying(wait: float, attempt: Callable[[], _T]) -> _T:

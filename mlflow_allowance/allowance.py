@@ -27,16 +27,15 @@ import functools
 import inspect
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from functools import cached_property
 from typing import TypeVar
 
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.version import Version
 
 from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError, shown
-from mlflow_allowance.versions import SemanticVersion
+from mlflow_allowance.versions import InputTypeError, SemanticVersion, VersionTypeError
 
-__all__ = ["AllowanceComparison", "VersionAllowance"]
+__all__ = ["AllowanceComparison", "AllowanceTypeError", "VersionAllowance"]
 
 #: Longer text is rejected before it is parsed; real allowances are a few dozen characters.
 MAX_ALLOWANCE_LENGTH = 1000
@@ -57,6 +56,10 @@ _FLIPPED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "=": "==", "==": "==", "
 _OP_RANK = {"===": 0, "==": 1, "~=": 2, ">=": 3, ">": 4, "<=": 5, "<": 6, "!=": 7}
 
 
+class AllowanceTypeError(InvalidAllowanceError, InputTypeError):
+    """An allowance was expected and something that is neither text nor an allowance was given."""
+
+
 class AllowanceComparison(enum.Enum):
     """How one allowance relates to another: ``a.compare(b)`` reads "a is ... than b"."""
 
@@ -71,25 +74,34 @@ class VersionAllowance:
     """An immutable set of allowed semantic versions, parsed from what people type.
 
     Equality and hashing follow packaging's rule for each clause (``<=2`` is ``<=2.0``); parsing the
-    canonical form gives an equal allowance.
+    canonical form gives an equal allowance. As packaging's ``SpecifierSet``, an allowance equals the text
+    of an equal allowance, and ``len()`` counts its clauses:
+
+    >>> VersionAllowance("<=2") == "<=2.0", len(VersionAllowance(">=1.0,<=2.0")), len(VersionAllowance("*"))
+    (True, 2, 0)
+
+    Its text, equality and hash all follow from its clauses, the one thing it stores.
     """
 
-    __slots__ = ("__dict__", "_specs")
+    # No __dict__: nothing can be stored beside the clauses that the text, equality and hash come from.
+    __slots__ = ("_arbitrary_cache", "_key", "_prereleases_cache", "_specs", "_standard_cache")
     _specs: tuple[Specifier, ...]
+    _key: frozenset[object]
 
     def __init__(self, clauses: str | VersionAllowance | Iterable[str | Specifier] = ()) -> None:
         """Build an allowance from what people type: a string, an iterable of clauses, or an allowance.
 
         ``VersionAllowance("<=2.0")`` is ``VersionAllowance.parse("<=2.0")``; ``VersionAllowance(["<=2.0",
         ">=1.0"])`` joins the clauses; no argument allows any final version. Anything else is a
-        ``TypeError``; text that is not an allowance an :class:`InvalidAllowanceError`.
+        ``TypeError`` (an :class:`AllowanceTypeError`); text that is not an allowance an
+        :class:`InvalidAllowanceError`.
 
         >>> VersionAllowance("<=2.0") == VersionAllowance.parse("<=2.0") == VersionAllowance(["<=2"])
         True
         >>> VersionAllowance(2.0)
         Traceback (most recent call last):
         ...
-        TypeError: VersionAllowance takes a string, an iterable of clauses or a VersionAllowance, not float
+        mlflow_allowance.allowance.AllowanceTypeError: VersionAllowance takes a string, an iterable of ...
         """
         if isinstance(clauses, VersionAllowance):
             specs: tuple[Specifier, ...] = clauses._specs
@@ -99,7 +111,9 @@ class VersionAllowance:
             items = list(clauses)
             bad = next((item for item in items if not isinstance(item, str | Specifier)), None)
             if bad is not None:
-                raise TypeError(f"VersionAllowance clauses must be strings, not {type(bad).__name__}")
+                raise AllowanceTypeError(
+                    f"VersionAllowance clauses must be strings, not {type(bad).__name__}"
+                )
             specs = tuple(
                 spec
                 for item in items
@@ -108,25 +122,31 @@ class VersionAllowance:
             shown_text = ",".join(str(item) for item in items)
             _reject_if_empty(specs, shown_text)
         else:
-            raise TypeError(
+            raise AllowanceTypeError(
                 "VersionAllowance takes a string, an iterable of clauses or a VersionAllowance, "
                 f"not {type(clauses).__name__}"
             )
-        object.__setattr__(self, "_specs", _unique(specs))
+        self._store(_unique(specs))
 
     @classmethod
     def _of(cls, specs: Iterable[Specifier]) -> VersionAllowance:
         """An allowance of already-normalised clauses (no emptiness check)."""
         allowance = cls.__new__(cls)
-        object.__setattr__(allowance, "_specs", _unique(specs))
+        allowance._store(_unique(specs))
         return allowance
+
+    def _store(self, specs: tuple[Specifier, ...]) -> None:
+        """Keep the (sorted, unique) clauses and the key that equality and hashing compare."""
+        object.__setattr__(self, "_specs", specs)
+        object.__setattr__(self, "_key", frozenset(_clause_key(spec) for spec in specs))
 
     @classmethod
     def parse(cls, text: str | VersionAllowance) -> VersionAllowance:
         """Parse an allowance; raise :class:`InvalidAllowanceError` (a ``ValueError``) if invalid.
 
         Idempotent: an allowance is returned as it is. Anything but a string or an allowance is an
-        :class:`InvalidAllowanceError` too, so a caller handling user input catches one error.
+        :class:`AllowanceTypeError`, both an :class:`InvalidAllowanceError` and a ``TypeError``, so a
+        caller handling user input catches one error.
 
         >>> VersionAllowance.parse("=2.0").canonical
         '==2.0'
@@ -143,15 +163,17 @@ class VersionAllowance:
         if isinstance(text, VersionAllowance):
             return text
         if not isinstance(text, str):
-            raise InvalidAllowanceError(f"Invalid allowance {shown(text)}: {_EXPECTED}")
+            raise AllowanceTypeError(
+                f"Invalid allowance {shown(text)}: {_EXPECTED}; not {type(text).__name__}"
+            )
         return cls(text)
 
-    @cached_property
+    @property
     def canonical(self) -> str:
         """The normalised text: sorted clauses, no spaces, ``*`` for any version."""
         return ",".join(str(spec) for spec in self._specs) or "*"
 
-    @cached_property
+    @property
     def prereleases(self) -> bool:
         """Whether pre-releases are allowed by default: true when a clause other than ``!=`` names one.
 
@@ -160,7 +182,12 @@ class VersionAllowance:
         >>> VersionAllowance.parse("<=2.0rc1").prereleases, VersionAllowance.parse("!=2.0rc1").prereleases
         (True, False)
         """
-        return any(_names_prerelease(spec) for spec in self._specs)
+        try:
+            return self._prereleases_cache
+        except AttributeError:
+            found = any(_names_prerelease(spec) for spec in self._specs)
+            object.__setattr__(self, "_prereleases_cache", found)
+            return found
 
     @property
     def is_any(self) -> bool:
@@ -178,15 +205,28 @@ class VersionAllowance:
 
         >>> VersionAllowance.parse("===1.0").allows("1.0"), VersionAllowance.parse("===1.0").allows("01.0")
         (True, False)
+
+        Anything but those three is a :class:`~mlflow_allowance.versions.VersionTypeError` (a ``TypeError``
+        and an :class:`InvalidVersionError`):
+
+        >>> VersionAllowance("<=2.0").allows(2.0)
+        Traceback (most recent call last):
+        ...
+        mlflow_allowance.versions.VersionTypeError: allows() needs a version string, a SemanticVersion or ...
         """
         if isinstance(version, SemanticVersion):
             return self._allows_value(version.value, version.text, prereleases)
         if isinstance(version, Version):
             return self._allows_value(version, str(version), prereleases)
+        if not isinstance(version, str):
+            raise VersionTypeError(
+                "allows() needs a version string, a SemanticVersion or a packaging Version, "
+                f"not {type(version).__name__} ({shown(version)})"
+            )
         value = _version(version)
         if value is not None:
             return self._allows_value(value, version, prereleases)
-        if isinstance(version, str) and self._specs and len(self._specs) == len(self._arbitrary):
+        if self._specs and len(self._specs) == len(self._arbitrary):
             return all(wanted == version.strip().lower() for wanted in self._arbitrary)
         return self._allows_value(SemanticVersion.parse(version).value, version, prereleases)
 
@@ -235,7 +275,9 @@ class VersionAllowance:
         (True, False, False)
         """
         if not isinstance(version, str | SemanticVersion | Version):
-            raise TypeError(f"'in <VersionAllowance>' needs a version string, not {type(version).__name__}")
+            raise VersionTypeError(
+                f"'in <VersionAllowance>' needs a version string, not {type(version).__name__}"
+            )
         try:
             return self.allows(version)
         except InvalidVersionError:
@@ -277,7 +319,9 @@ class VersionAllowance:
         if isinstance(other, str):
             other = VersionAllowance.parse(other)
         if not isinstance(other, VersionAllowance):
-            raise TypeError(f"compare() needs a VersionAllowance or its text, not {type(other).__name__}")
+            raise AllowanceTypeError(
+                f"compare() needs a VersionAllowance or its text, not {type(other).__name__}"
+            )
         only_self = only_other = both = False
         for probe in _probes((*self._specs, *other._specs)):
             mine, theirs = self._allows_probe(probe), other._allows_probe(probe)
@@ -310,19 +354,34 @@ class VersionAllowance:
         """The canonical clauses."""
         return (str(spec) for spec in self._specs)
 
+    def __len__(self) -> int:
+        """The number of clauses, as packaging's ``SpecifierSet``; ``*`` has none."""
+        return len(self._specs)
+
+    def __bool__(self) -> bool:
+        """Always true: every allowance allows some version (``*`` has no clauses and allows them all), so
+        ``if allowance:`` reads "if there is one", unlike an empty ``SpecifierSet``."""
+        return True
+
     def __eq__(self, other: object) -> bool:
         """Equal when the clauses are, by packaging's rule for each (``<=2`` is ``<=2.0``, ``==2.*`` is not
-        ``==2.0.*``): the same rule that drops a repeated clause."""
+        ``==2.0.*``): the same rule that drops a repeated clause.
+
+        Text is parsed first, as packaging's ``SpecifierSet.__eq__`` does; text that is no allowance is
+        simply not equal. The hash is the clauses' alone (as packaging's): an allowance and its text are
+        equal, but a set or dict keyed by allowances is not looked up by text.
+        """
+        if isinstance(other, str):
+            try:
+                other = VersionAllowance(other)
+            except InvalidAllowanceError:
+                return NotImplemented
         if not isinstance(other, VersionAllowance):
             return NotImplemented
-        return self._clause_set == other._clause_set
+        return self._key == other._key
 
     def __hash__(self) -> int:
-        return hash(self._clause_set)
-
-    @cached_property
-    def _clause_set(self) -> frozenset[object]:
-        return frozenset(_clause_key(spec) for spec in self._specs)
+        return hash(self._key)
 
     def __str__(self) -> str:
         return self.canonical
@@ -333,17 +392,27 @@ class VersionAllowance:
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (VersionAllowance, (self.canonical,))
 
-    @cached_property
+    @property
     def _standard(self) -> SpecifierSet | None:
         """The clauses other than ``===``, as one set that packaging answers from precomputed bounds."""
-        standard = [spec for spec in self._specs if spec.operator != "==="]
-        # One comma-joined string: packaging before 24 takes no list of specifiers.
-        return SpecifierSet(",".join(str(spec) for spec in standard)) if standard else None
+        try:
+            return self._standard_cache
+        except AttributeError:
+            standard = [spec for spec in self._specs if spec.operator != "==="]
+            # One comma-joined string: packaging before 24 takes no list of specifiers.
+            found = SpecifierSet(",".join(str(spec) for spec in standard)) if standard else None
+            object.__setattr__(self, "_standard_cache", found)
+            return found
 
-    @cached_property
+    @property
     def _arbitrary(self) -> tuple[str, ...]:
         """The lower-cased strings that ``===`` clauses name."""
-        return tuple(spec.version.lower() for spec in self._specs if spec.operator == "===")
+        try:
+            return self._arbitrary_cache
+        except AttributeError:
+            found = tuple(spec.version.lower() for spec in self._specs if spec.operator == "===")
+            object.__setattr__(self, "_arbitrary_cache", found)
+            return found
 
     def _allows_value(self, value: Version, text: str, prereleases: bool | None) -> bool:
         """Whether the version ``value``, written ``text``, is allowed; ``===`` judges ``text`` alone."""
@@ -390,11 +459,25 @@ def _parse_text(text: str) -> tuple[Specifier, ...]:
     compact = "".join(text.replace("≤", "<=").replace("≥", ">=").split())
     if not compact:
         raise InvalidAllowanceError(f"Invalid allowance {shown(text)}: it is empty; {_EXPECTED}")
+    clauses = compact.split(",")
+    if "" in clauses:
+        raise InvalidAllowanceError(f"Invalid allowance {shown(text)}: {_empty_clause(clauses)}")
     specs: list[Specifier] = []
-    for clause in compact.split(","):
+    for clause in clauses:
         specs.extend(_parse_clause(text, clause))
     _reject_if_empty(tuple(specs), text)
     return tuple(specs)
+
+
+def _empty_clause(clauses: list[str]) -> str:
+    """Where the empty clause between commas is, in words."""
+    if clauses[-1] == "":
+        where = "an empty clause after the last comma (a trailing comma)"
+    elif clauses[0] == "":
+        where = "an empty clause before the first comma (a leading comma)"
+    else:
+        where = "an empty clause between two commas"
+    return f"{where}; remove the comma or put a clause there, e.g. '>=1.0,<=2.0'"
 
 
 def _unique(specs: Iterable[Specifier]) -> tuple[Specifier, ...]:

@@ -23,14 +23,18 @@ from datetime import datetime, timezone
 from typing import Any, Literal, cast
 
 from mlflow_allowance._frozen import FrozenDict, freeze, thaw
+from mlflow_allowance._numbers import json_safe
 from mlflow_allowance._schema import PREFIX, TAG_VALUE_LIMIT
 from mlflow_allowance.errors import InputError, shown
 from mlflow_allowance.request import SelectionRequest
+from mlflow_allowance.versions import InputTypeError
 
-__all__ = ["AuditKind", "AuditRecord", "AuditState"]
+__all__ = ["ALIAS_KINDS", "AuditKind", "AuditRecord", "AuditState"]
 
 AuditKind = Literal["allowance", "promotion", "rollback", "repair"]
 _KINDS = ("allowance", "promotion", "rollback", "repair")
+#: The kinds of record that move an environment's alias (an ``allowance`` record changes a tag).
+ALIAS_KINDS: tuple[AuditKind, ...] = ("promotion", "rollback", "repair")
 #: ``pending``: written before the change (write-ahead); ``complete``: the change is done;
 #: ``abandoned``: the change was never made (or was undone), found so by ``check --fix`` or the next writer.
 AuditState = Literal["pending", "complete", "abandoned"]
@@ -60,7 +64,10 @@ class AuditRecord:
     ``model`` is ``None`` for a workspace-wide allowance; ``old``/``new`` are allowances (canonical text)
     for allowance changes and ``name/version`` for promotions and rollbacks, ``None`` for "nothing".
     ``time`` is milliseconds since the epoch (UTC). ``details`` is frozen JSON (mappings become
-    :class:`FrozenDict`, lists tuples); a promotion's holds the :attr:`request` it replays. ``seq`` numbers
+    :class:`FrozenDict`, lists tuples, NaN and the infinities the strings ``"NaN"``, ``"Infinity"`` and
+    ``"-Infinity"``); anything JSON cannot hold is refused at construction, not when the record is
+    written (:class:`~mlflow_allowance.versions.InputTypeError`, an ``InputError`` and a ``TypeError``).
+    A promotion's details hold the :attr:`request` it replays. ``seq`` numbers
     the environment's records 1, 2, 3, ... in the order their changes were made, whatever the clocks of
     the machines that made them (``None`` on records written before 0.2); ``state`` says whether the
     change is ``pending`` (recorded before it is made), ``complete`` or ``abandoned``.
@@ -90,7 +97,11 @@ class AuditRecord:
             raise InputError(f"Invalid audit record sequence number {shown(self.seq)}: expected 1 or more")
         if isinstance(self.time, bool) or not isinstance(self.time, int):
             raise TypeError(f"AuditRecord time must be milliseconds since the epoch, not {shown(self.time)}")
-        object.__setattr__(self, "details", freeze(dict(self.details)))
+        if not isinstance(self.details, Mapping):
+            raise InputTypeError(
+                f"AuditRecord details must be a mapping (JSON object), not {type(self.details).__name__}"
+            )
+        object.__setattr__(self, "details", freeze(json_safe(self.details, "AuditRecord details")))
 
     @property
     def request(self) -> SelectionRequest | None:

@@ -7,17 +7,20 @@ outcome back. MLflow is imported only when a client is constructed.
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, get_args
 
-from mlflow_allowance import _writeahead
+from mlflow_allowance._deprecation import renamed_keyword
 from mlflow_allowance._environments import validate_environment, validate_model_name
-from mlflow_allowance._schema import VERSION_TAG, allowance_tag, environment_of_allowance_tag
-from mlflow_allowance._writeahead import WriteAhead, retrying, split_key
+from mlflow_allowance._reconcile import Reconciler
+from mlflow_allowance._schema import VERSION_TAG, allowance_tag, environments_of
+from mlflow_allowance._scoring import Progress, check_jobs, dataset_ref, score
+from mlflow_allowance._seam import ScoringTarget
+from mlflow_allowance._writeahead import Move, WriteAhead, allowance_text, retrying, split_key
 from mlflow_allowance.allowance import VersionAllowance
-from mlflow_allowance.audit import AuditKind, AuditRecord
-from mlflow_allowance.datasets import EVALUATOR_METRICS, DatasetInfo, DatasetRef, Score, evaluator_metric
+from mlflow_allowance.audit import ALIAS_KINDS, AuditKind, AuditRecord
+from mlflow_allowance.datasets import DatasetInfo, DatasetRef
 from mlflow_allowance.errors import (
     InputError,
     MissingExtraError,
@@ -37,7 +40,7 @@ from mlflow_allowance.outcomes import (
     resolve_allowance,
 )
 from mlflow_allowance.request import SelectionRequest
-from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, rank_candidates
+from mlflow_allowance.selection import Candidate, Selection, SelectionPolicy, rank_candidates, within
 from mlflow_allowance.versions import BumpPart, SemanticVersion, _parse_or_none
 
 if TYPE_CHECKING:
@@ -45,7 +48,19 @@ if TYPE_CHECKING:
 
 __all__ = ["AllowanceClient"]
 
-_ALIAS_EVENTS = ("promotion", "rollback", "repair")
+
+@dataclass(frozen=True)
+class AliasMove:
+    """An environment's alias moving to ``new``: the kind of record, the versions holding the alias now
+    (one per model), the legacy stage to mirror, why, and what the record keeps besides."""
+
+    kind: AuditKind
+    environment: str
+    holders: tuple[Candidate, ...]
+    new: Candidate
+    stage: str | None
+    reason: str
+    details: Mapping[str, Any]
 
 
 class AllowanceClient:
@@ -74,6 +89,7 @@ class AllowanceClient:
         else:
             self._registry = _mlflow_registry(tracking_uri, registry_uri)
         self._ahead = WriteAhead(self._registry)
+        self._reconciler = Reconciler(self._registry, self._ahead, self._fix)
 
     @property
     def tracking_uri(self) -> str:
@@ -82,6 +98,7 @@ class AllowanceClient:
 
     # Semantic versions ------------------------------------------------------------------------------
 
+    @renamed_keyword("version", "semver")  # until 0.3.0: register_model(..., version=) was 0.1.0's spelling
     def register_model(
         self,
         model_uri: str,
@@ -127,7 +144,7 @@ class AllowanceClient:
 
     def next_semver(self, name: str, bump: BumpPart) -> SemanticVersion:
         """The next semantic version of ``name``: its highest valid one (or ``0.0``) bumped by ``bump``."""
-        if bump not in ("major", "minor", "patch"):
+        if bump not in get_args(BumpPart):
             raise InputError(f"Invalid bump {shown(bump)}: expected 'major', 'minor' or 'patch'")
         try:
             existing = self._registry.candidates([validate_model_name(name)])
@@ -181,7 +198,7 @@ class AllowanceClient:
         """Every stored allowance: the workspace defaults and the per-model overrides (of ``model`` only,
         if given), sorted by environment then model."""
         workspace = self._registry.workspace_tags()
-        found = [resolve_allowance(env, None, workspace) for env in _environments(workspace)]
+        found = [resolve_allowance(env, None, workspace) for env in environments_of(workspace)]
         models = (
             [self._registry.registered_model(validate_model_name(model))]
             if model is not None
@@ -190,9 +207,20 @@ class AllowanceClient:
         for registered in models:
             found.extend(
                 resolve_allowance(env, registered.name, workspace, registered.tags)
-                for env in _environments(registered.tags)
+                for env in environments_of(registered.tags)
             )
         return sorted(found, key=lambda a: (a.environment, a.model or ""))
+
+    # What the registry holds ------------------------------------------------------------------------------
+
+    def registered_models(self) -> list[RegisteredModel]:
+        """Every registered model: its name, tags (allowance overrides among them) and aliases."""
+        return self._registry.registered_models()
+
+    def run_params(self, run_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """The parameters each of the training runs ``run_ids`` logged (run id → {param: value}); runs
+        that do not exist are left out."""
+        return self._registry.run_params(run_ids)
 
     # Selection and promotion --------------------------------------------------------------------------
 
@@ -220,7 +248,15 @@ class AllowanceClient:
         recorded on that dataset instead: a version without one is not eligible.
         """
         env = validate_environment(environment)
-        request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag, dataset)
+        request = SelectionRequest.build(
+            models,
+            metric=metric,
+            maximize=maximize,
+            required_tags=required_tags,
+            prereleases=prereleases,
+            version_run_tag=version_run_tag,
+            dataset=None if dataset is None else dataset_ref(dataset),
+        )
         return self._select(env, request)
 
     def promote(
@@ -238,6 +274,11 @@ class AllowanceClient:
         stage: str | None = None,
         reason: str = "",
         wait: float = 0.0,
+        data: object | None = None,
+        target: str | None = None,
+        jobs: int = 1,
+        retry_failed: bool = False,
+        progress: Progress | None = None,
     ) -> Promotion:
         """Point ``@environment`` at the version :meth:`select` picks, and record it in the audit trail.
 
@@ -248,16 +289,55 @@ class AllowanceClient:
         holds the alias afterwards. When the winner already holds the alias nothing is written. Raises
         :class:`NoEligibleCandidateError` (alias unchanged) when no candidate is eligible.
 
+        With ``data`` (and ``target``, ``jobs``, ``retry_failed``, ``progress`` as :meth:`evaluate` takes
+        them), the versions within the allowance are first scored on it, and the winner is the best
+        ``metric`` on that content (``dataset`` then names it); the result's ``evaluation`` says what was
+        scored (also on the :class:`NoEligibleCandidateError`).
+
         The move is recorded before it is made (a ``pending`` record), then the alias, the other models'
         aliases and the stage are written, then the record is marked ``complete``: whatever point a crash
         stops at, the trail names the change, and ``check`` finds and settles it.
         """
         env = validate_environment(environment)
-        request = _request(models, metric, maximize, required_tags, prereleases, version_run_tag, dataset)
-        stage, reason = _stage(stage), _reason(reason)
-        return retrying(
-            wait, lambda: self._promote(env, request, stage=stage, dry_run=dry_run, reason=reason)
+        request = SelectionRequest.build(
+            models,
+            metric=metric,
+            maximize=maximize,
+            required_tags=required_tags,
+            prereleases=prereleases,
+            version_run_tag=version_run_tag,
+            dataset=None if dataset is None or data is not None else dataset_ref(dataset),
         )
+        stage, reason = _stage(stage), _reason(reason)
+        retrying(wait, lambda: None)  # a bad wait is refused before anything is scored
+        evaluation = None
+        if data is not None:
+            if request.metric is None:
+                raise InputError("evaluating before promoting needs a metric to promote on, e.g. F1")
+            named = dataset if dataset is not None else request.dataset
+            evaluation = self.evaluate(
+                env,
+                request.models,
+                data,
+                target=target,
+                dataset=None if named is None else str(named),
+                metrics=[request.metric],
+                retry_failed=retry_failed,
+                jobs=jobs,
+                progress=progress,
+            )
+            # Pinned: the content just scored, whatever is evaluated under its name next.
+            request = dataclasses.replace(request, dataset=evaluation.dataset.ref)
+        elif target is not None:
+            raise InputError("a target column goes with data to evaluate first (or use evaluate)")
+        try:
+            promotion = retrying(
+                wait, lambda: self._promote(env, request, stage=stage, dry_run=dry_run, reason=reason)
+            )
+        except NoEligibleCandidateError as exc:
+            exc.evaluation = evaluation
+            raise
+        return dataclasses.replace(promotion, evaluation=evaluation)
 
     def rollback(
         self, environment: str, model: str, *, force: bool = False, reason: str = "", wait: float = 0.0
@@ -276,7 +356,7 @@ class AllowanceClient:
         self._registry.registered_model(name)  # unknown model: NotFoundError, not "nothing to roll back"
         newest = self._ahead.newest(env)
         last = next(
-            (r for r in self.history(env, model=name) if r.kind in _ALIAS_EVENTS and r.done and r.new),
+            (r for r in self.history(env, model=name) if r.kind in ALIAS_KINDS and r.done and r.new),
             None,
         )
         if last is None:
@@ -294,18 +374,23 @@ class AllowanceClient:
             raise RollbackRefusedError(f"cannot roll back {env} to {last.old}: that version no longer exists")
         allowance = self.get_allowance(env, model=target_name).allowance
         semver = _parse_or_none(target.semver)
-        if not force and (semver is None or not allowance.allows(semver, prereleases=True)):
+        if not force and (semver is None or not within(allowance, semver)):
             raise RollbackRefusedError(
                 f"cannot roll back {env} to {last.old}: its version {target.semver} is outside the current "
-                f"allowance {allowance}; pass force=True (--force) to roll back anyway"
+                f"allowance {allowance}; force the rollback to make it anyway",
+                hints=("force",),
             )
-        holders = [c for c in candidates if env in c.aliases]
         stage = last.details.get("stage")
-        details = {"models": models, "stage": stage, "undoes": last.record_id, "forced": force}
-        text = reason or f"rollback of {last.kind} {last.old} → {last.new}"
-        return self._move_alias(
-            "rollback", env, newest, holders, target, _stage(stage), False, text, details, None, None
+        move = AliasMove(
+            "rollback",
+            env,
+            holders=tuple(c for c in candidates if env in c.aliases),
+            new=target,
+            stage=_stage(stage) if isinstance(stage, str) else None,
+            reason=reason or f"rollback of {last.kind} {last.old} → {last.new}",
+            details={"models": models, "stage": stage, "undoes": last.record_id, "forced": force},
         )
+        return self._move_alias(move, newest)
 
     # Scores on a fixed dataset --------------------------------------------------------------------------
 
@@ -316,25 +401,26 @@ class AllowanceClient:
         data: object,
         *,
         target: str | None = None,
-        dataset: str | None = None,
+        dataset: str | DatasetRef | None = None,
         metrics: Sequence[str] = (),
         model_type: str | None = None,
         retry_failed: bool = False,
         jobs: int = 1,
         artifacts: bool = False,
-        progress: Callable[[int, int, float], None] | None = None,
+        progress: Progress | None = None,
     ) -> Evaluation:
         """Score every version of ``models`` within ``environment``'s allowance that has no score on
         ``data`` yet, with MLflow's own evaluator (``mlflow.models.evaluate``); needs the ``evaluate`` extra.
 
         ``data`` is a CSV or Parquet path, a pandas DataFrame or an ``mlflow.data`` dataset; ``target`` its
         label column; ``dataset`` the name it is known by (default: the file's stem, or the mlflow.data
-        dataset's name). Its content is identified by MLflow's digest, and the name then means that
-        content for :meth:`select` (``dataset="wine-holdout"``): new data under the same name is scored
-        afresh and the scores on the old data stop counting. Each version is loaded as
-        ``models:/NAME/VERSION`` and scored in a run of the ``mlflow-allowance.scores`` experiment, with the
-        dataset logged as its input. ``metrics`` (``F1``, ``f1_score``, ...) are checked to be ones the
-        evaluator logs; ``model_type`` is ``classifier`` or ``regressor`` (default: from the target).
+        dataset's name; ``NAME@DIGEST`` must name this very content). Its content is identified by MLflow's
+        digest, and the name then means that content for :meth:`select` (``dataset="wine-holdout"``): new
+        data under the same name is scored afresh and the scores on the old data stop counting. Each
+        version is loaded as ``models:/NAME/VERSION`` and scored in a run of the ``mlflow-allowance.scores``
+        experiment, with the dataset logged as its input. ``metrics`` (``F1``, ``f1_score``, ...) are checked
+        to be ones the evaluator logs; ``model_type`` is ``classifier`` or ``regressor`` (default: from the
+        target).
 
         A version that cannot be loaded or scored is recorded as failed with its error, never wins, and
         is not retried unless ``retry_failed``. ``jobs`` worker processes score in parallel; ``artifacts``
@@ -343,63 +429,24 @@ class AllowanceClient:
         """
         env = validate_environment(environment)
         request = SelectionRequest(models)
-        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-            raise InputError(f"Invalid jobs {shown(jobs)}: expected a whole number of processes, at least 1")
-        from mlflow_allowance import _evaluator
-
-        prepared = _evaluator.prepare(data, target=target, name=dataset, model_type=model_type)
-        info = prepared.info
-        _check_metrics(metrics, info.model_type)
-        registry = self._registry
-        experiment_of = getattr(registry, "scores_experiment", None)
-        registry_uri = getattr(registry, "registry_uri", None)
-        if experiment_of is None or registry_uri is None:
+        jobs = check_jobs(jobs)
+        if not isinstance(self._registry, ScoringTarget):
             raise InputError("evaluate scores models through MLflow: it needs a client over a tracking URI")
-        selection = self._select(env, request)
-        current = registry.dataset(info.ref.name)  # first: it finds the scores experiment for the next read
-        on_record = registry.scores(info.ref, request.models)
-        to_score: list[tuple[str, int]] = []
-        kept: list[Score] = []
-        skipped: list[tuple[str, int, str]] = []
-        for verdict in selection.candidates:
-            candidate = verdict.candidate
-            if not verdict.eligible:
-                skipped.append((candidate.name, candidate.version, verdict.reason))
-                continue
-            score = on_record.get((candidate.name, candidate.version))
-            if score is not None and not (score.failed and retry_failed):
-                kept.append(score)
-            else:
-                to_score.append((candidate.name, candidate.version))
-        scores: list[Score] = []
-        if to_score:
-            experiment_id = experiment_of(create=True)
-            scores = _evaluator.score_versions(
-                sorted(to_score),
-                prepared,
-                tracking_uri=registry.tracking_uri,
-                registry_uri=registry_uri,
-                experiment_id=experiment_id,
-                jobs=jobs,
-                artifacts=artifacts,
-                progress=progress,
-            )
-        # The name moves to this content only once something is on record for it (a call that scored
-        # nothing new keeps the record of when the content was first scored).
-        if scores or (kept and (current is None or current.ref != info.ref)):
-            registry.save_dataset(info)
-        elif current is not None and current.ref == info.ref:
-            info = current
-        scores.sort(key=lambda s: (s.model, s.version))
-        kept.sort(key=lambda s: (s.model, s.version))
-        skipped.sort(key=lambda item: (item[0], item[1]))
-        return Evaluation(
+        return score(
+            self._registry,
+            self._registry,
             env,
-            info,
-            scored=tuple(s for s in scores if not s.failed),
-            failed=tuple(s for s in scores if s.failed),
-            kept=tuple(kept),
-            skipped=tuple(skipped),
+            request.models,
+            lambda: self._select(env, request),
+            data,
+            label=target,
+            dataset=dataset,
+            metrics=metrics,
+            model_type=model_type,
+            retry_failed=retry_failed,
+            jobs=jobs,
+            artifacts=artifacts,
+            progress=progress,
         )
 
     def list_datasets(self) -> list[DatasetInfo]:
@@ -434,35 +481,15 @@ class AllowanceClient:
         """
         envs = {validate_environment(environment)} if environment is not None else None
         if dataset is not None and not fix:
-            raise InputError("a dataset applies to the re-promotions of check --fix: add fix=True (--fix)")
-        override = None if dataset is None else self._pinned(_dataset_ref(dataset))
+            raise InputError("a dataset applies to the re-promotions of a fix: add fix=True", hints=("fix",))
+        override = None if dataset is None else self._pinned(dataset_ref(dataset))
         scoped = models is not None
         registered = (
             [self._registry.registered_model(n) for n in SelectionRequest(models).models]
             if models is not None
             else self._registry.registered_models()
         )
-        workspace = self._registry.workspace_tags()
-        records = list(self._registry.read_audit(None if envs is None else next(iter(envs))))
-        foreign = self._registry.foreign_audit_runs
-        trail = _by_environment(records)
-        drift = self._reconcile(envs, registered, workspace, trail, scoped=scoped)
-        outside, checked = self._outside_allowance(envs, registered, workspace)
-        violations = (*drift, *outside)
-        if not fix:
-            return CheckReport(violations, (), checked, (), foreign)
-        repairs: list[AuditRecord] = []
-        scope = [m.name for m in registered] if scoped else None
-        for violation in drift:
-            repairs.extend(retrying(wait, functools.partial(self._repair, violation, trail, scope)))
-        if repairs:
-            registered = [self._registry.registered_model(m.name) for m in registered]
-            workspace = self._registry.workspace_tags()
-            outside, _ = self._outside_allowance(envs, registered, workspace)
-        fixes = tuple(
-            retrying(wait, functools.partial(self._fix, v, override)) for v in _one_per_environment(outside)
-        )
-        return CheckReport(violations, fixes, checked, tuple(repairs), foreign)
+        return self._reconciler.check(envs, registered, scoped=scoped, fix=fix, dataset=override, wait=wait)
 
     def history(
         self, environment: str | None = None, *, model: str | None = None, limit: int | None = None
@@ -526,7 +553,8 @@ class AllowanceClient:
         if info is None:
             raise NotFoundError(
                 f"no dataset {dataset.name!r} has been evaluated on {self.tracking_uri}: score the versions "
-                f"on it first (mlflow allowance evaluate ENV --model M --data PATH --dataset {dataset.name})"
+                f"on it first, evaluating them on its data under the name {dataset.name}",
+                hints=("evaluate",),
             )
         return info.ref
 
@@ -546,49 +574,40 @@ class AllowanceClient:
                 f"({selection.policy.describe()}); @{env} is unchanged",
                 selection,
             )
-        holders = [c for c in (v.candidate for v in selection.candidates) if env in c.aliases]
-        details = {
-            **selection.summary(),
-            "request": request.to_dict(),
-            "models": list(request.models),
-            "stage": stage,
-            "description": selection.policy.describe(),
-        }
-        return self._move_alias(
+        move = AliasMove(
             "promotion",
             env,
-            newest,
-            holders,
-            winner.candidate,
-            stage,
-            dry_run,
-            reason or selection.policy.describe(),
-            details,
-            selection,
-            request,
+            holders=tuple(c for c in (v.candidate for v in selection.candidates) if env in c.aliases),
+            new=winner.candidate,
+            stage=stage,
+            reason=reason or selection.policy.describe(),
+            details={
+                **selection.summary(),
+                "request": request.to_dict(),
+                "models": list(request.models),
+                "stage": stage,
+                "description": selection.policy.describe(),
+            },
         )
+        return self._move_alias(move, newest, dry_run=dry_run, selection=selection, request=request)
 
     def _move_alias(
         self,
-        kind: AuditKind,
-        env: str,
+        move: AliasMove,
         newest: AuditRecord | None,
-        holders: Sequence[Candidate],
-        new: Candidate,
-        stage: str | None,
-        dry_run: bool,
-        reason: str,
-        details: dict[str, Any],
-        selection: Selection | None,
-        request: SelectionRequest | None,
+        *,
+        dry_run: bool = False,
+        selection: Selection | None = None,
+        request: SelectionRequest | None = None,
     ) -> Promotion:
+        env, new, holders, stage = move.environment, move.new, move.holders, move.stage
         old = next((h.key for h in holders if h.name == new.name), holders[0].key if holders else None)
         others = [h for h in holders if h.name != new.name]
         needs_alias = env not in new.aliases or bool(others)
         needs_stage = stage is not None and new.stage != stage
         if dry_run or not (needs_alias or needs_stage):
             return Promotion(env, old, new.key, False, dry_run, stage, selection, None, request)
-        details = {**details, "losers": [h.name for h in others]}
+        details = {**move.details, "losers": [h.name for h in others]}
 
         def write() -> None:
             if env not in new.aliases:
@@ -598,7 +617,9 @@ class AllowanceClient:
             if stage is not None and needs_stage:
                 self._registry.transition_stage(new.name, new.version, stage)
 
-        record = self._ahead.write(kind, env, newest, new.name, old, new.key, reason, details, write)
+        record = self._ahead.write(
+            Move(move.kind, env, new.name, old, new.key, move.reason, details), newest, write
+        )
         return Promotion(env, old, new.key, True, False, stage, selection, record, request)
 
     def _change_allowance(
@@ -623,282 +644,10 @@ class AllowanceClient:
                 self._registry.delete_model_tag(model, key)
 
         text = reason or change.describe()
-        self._ahead.write("allowance", env, newest, model, _text(old), _text(new), text, {}, write)
-        return change
-
-    # Reconciliation -----------------------------------------------------------------------------------------
-
-    def _outside_allowance(
-        self, envs: set[str] | None, registered: Sequence[RegisteredModel], workspace: Mapping[str, str]
-    ) -> tuple[list[Violation], int]:
-        environments = set(_environments(workspace))
-        violations: list[Violation] = []
-        checked = 0
-        for model in registered:
-            ours = environments | set(_environments(model.tags))
-            for env, version in sorted(model.aliases.items()):
-                if (envs is not None and env not in envs) or env not in ours:
-                    continue  # an alias that is not an environment of ours
-                checked += 1
-                allowance = resolve_allowance(env, model.name, workspace, model.tags).allowance
-                semver_text = self._registry.version_semver(model.name, version)
-                semver = _parse_or_none(semver_text)
-                if semver is None:
-                    problem = (
-                        "no valid semantic version"
-                        if semver_text is None
-                        else f"invalid version {shown(semver_text)}"
-                    )
-                elif not allowance.allows(semver, prereleases=True):
-                    problem = f"{semver} is outside {allowance}"
-                else:
-                    continue
-                violations.append(Violation(env, model.name, version, semver_text, allowance, problem))
-        return violations, checked
-
-    def _reconcile(
-        self,
-        envs: set[str] | None,
-        registered: Sequence[RegisteredModel],
-        workspace: Mapping[str, str],
-        trail: Mapping[str, list[AuditRecord]],
-        *,
-        scoped: bool,
-    ) -> list[Violation]:
-        """Where the registry and the trail disagree, environment by environment."""
-        found: list[Violation] = []
-        models = {m.name: m for m in registered}
-        for env, records in sorted(trail.items()):
-            if envs is not None and env not in envs:
-                continue
-            allowance = resolve_allowance(env, None, workspace).allowance
-            for record in records:
-                if (
-                    record.state == "pending"
-                    and (_writeahead.now_ms() - record.time) / 1000 >= _writeahead.lease_seconds()
-                ):
-                    if scoped and record.model is not None and record.model not in models:
-                        continue  # a change of a model outside the scope asked for
-                    found.append(
-                        Violation(
-                            env,
-                            record.model,
-                            None,
-                            None,
-                            allowance,
-                            f"{record.kind} {record.old or '-'} → {record.new or '-'} (record {record.seq}) "
-                            f"was left unfinished by {record.user}",
-                            "pending",
-                            record.record_id,
-                        )
-                    )
-            holders = sorted((m.name, m.aliases[env]) for m in registered if env in m.aliases)
-            last = next((r for r in records if r.kind in _ALIAS_EVENTS and r.done), None)
-            expected = split_key(last.new) if last is not None and last.new else None
-            if len(holders) > 1:
-                found.append(
-                    Violation(
-                        env,
-                        expected[0] if expected else holders[0][0],
-                        None,
-                        None,
-                        allowance,
-                        "@{} is held by {} models: {}".format(
-                            env, len(holders), ", ".join(f"{n}/{v}" for n, v in holders)
-                        ),
-                        "two-holders",
-                        None if last is None else last.record_id,
-                    )
-                )
-            elif last is not None and expected is not None:
-                if scoped and expected[0] not in models and not holders:
-                    pass  # the recorded holder is a model outside the scope asked for
-                elif not holders or holders[0] != expected:
-                    actual = f"{holders[0][0]}/{holders[0][1]}" if holders else "no model"
-                    found.append(
-                        Violation(
-                            env,
-                            holders[0][0] if holders else expected[0],
-                            holders[0][1] if holders else None,
-                            None,
-                            allowance,
-                            f"@{env} is on {actual} but the trail's newest move (record {last.seq}) put it "
-                            f"on {last.new}",
-                            "alias-drift",
-                            last.record_id,
-                        )
-                    )
-                elif isinstance(last.details.get("stage"), str):
-                    stage = last.details["stage"]
-                    name, version = expected
-                    current = self._ahead.stage_of(name, version)
-                    if _writeahead.stage_behind(current, stage):
-                        found.append(
-                            Violation(
-                                env,
-                                name,
-                                version,
-                                None,
-                                allowance,
-                                f"{name}/{version} is in stage {current} but its move mirrored {stage}",
-                                "stage-behind",
-                                last.record_id,
-                            )
-                        )
-            found.extend(self._allowance_drift(env, records, workspace, models, scoped=scoped))
-        return found
-
-    def _allowance_drift(
-        self,
-        env: str,
-        records: Sequence[AuditRecord],
-        workspace: Mapping[str, str],
-        models: Mapping[str, RegisteredModel],
-        *,
-        scoped: bool,
-    ) -> list[Violation]:
-        found = []
-        scopes = {r.model for r in records if r.kind == "allowance"}
-        for scope in sorted(scopes, key=lambda m: m or ""):
-            if scope is not None and scope not in models:
-                if scoped:
-                    continue
-                try:
-                    models = {**models, scope: self._registry.registered_model(scope)}
-                except NotFoundError:
-                    continue  # the model was deleted, and its override with it
-            last = next((r for r in records if r.kind == "allowance" and r.model == scope and r.done), None)
-            if last is None:
-                continue
-            tags = workspace if scope is None else models[scope].tags
-            stored = tags.get(allowance_tag(env))
-            stored_text = None if stored is None else _canonical_or_raw(stored)
-            if stored_text != last.new:
-                where = f"{scope}'s override" if scope else "the workspace default"
-                found.append(
-                    Violation(
-                        env,
-                        scope,
-                        None,
-                        None,
-                        resolve_allowance(env, None, workspace).allowance,
-                        f"{where} is {stored_text or 'unset'} but the trail's newest allowance record "
-                        f"(record {last.seq}) set {last.new or 'unset'}",
-                        "allowance-drift",
-                        last.record_id,
-                    )
-                )
-        return found
-
-    def _repair(
-        self, violation: Violation, trail: Mapping[str, list[AuditRecord]], scope: Sequence[str] | None
-    ) -> list[AuditRecord]:
-        """Settle or repair what one reconciliation violation found; return the records written."""
-        env = violation.environment
-        records = trail.get(env, [])
-        concerned = next((r for r in records if r.record_id == violation.record_id), None)
-        if violation.kind == "pending" and concerned is not None:
-            current = self._registry.newest_audit(env)
-            if current is not None and current.record_id == concerned.record_id and not current.done:
-                return [self._ahead.settle(concerned)]
-            if current is not None and (current.seq or 0) > (concerned.seq or 0):
-                # Superseded by later changes (its writer outlived its lease): it never took effect.
-                still = next(
-                    (r for r in self._registry.read_audit(env) if r.record_id == concerned.record_id), None
-                )
-                if still is not None and still.state == "pending":
-                    return [self._registry.finish_audit(still, "abandoned")]
-            return []  # settled meanwhile (by the next writer)
-        # Judge again from what the registry and the trail say now, after the newest record: a repair then
-        # claims the next number, so nothing can change between this judgement and its writes.
-        newest = self._ahead.newest(env)
-        fresh_records = list(self._registry.read_audit(env))
-        fresh = self._reconcile(
-            {env},
-            self._models(scope),
-            self._registry.workspace_tags(),
-            {env: fresh_records},
-            scoped=False,
+        self._ahead.write(
+            Move("allowance", env, model, allowance_text(old), allowance_text(new), text), newest, write
         )
-        same = next((v for v in fresh if (v.kind, v.model) == (violation.kind, violation.model)), None)
-        if same is None:
-            return []  # repaired meanwhile
-        violation = same
-        concerned = next((r for r in fresh_records if r.record_id == violation.record_id), None)
-        if violation.kind == "two-holders":
-            holders = [
-                c
-                for c in self._registry.candidates([m.name for m in self._holders(env, scope)])
-                if env in c.aliases
-            ]
-            if len(holders) < 2:
-                return []
-            keep_name = violation.model
-            keep = next((h for h in holders if h.name == keep_name), holders[0])
-            others = [h for h in holders if h is not keep]
-            reason = f"check --fix: {violation.problem}; kept {keep.key}"
-            details = {"models": [h.name for h in holders], "stage": None, "losers": [h.name for h in others]}
-
-            def drop() -> None:
-                for other in others:
-                    self._registry.delete_alias(other.name, env)
-
-            old = others[0].key
-            return [self._ahead.write("repair", env, newest, keep.name, old, keep.key, reason, details, drop)]
-        if violation.kind == "alias-drift" and concerned is not None:
-            held = self._holders(env, scope)
-            new = f"{held[0].name}/{held[0].aliases[env]}" if len(held) == 1 else None
-            if new == concerned.new:
-                return []
-            reason = f"check --fix: adopted {new or 'no holder'}; {violation.problem}"
-            adopted: dict[str, Any] = {"models": [m.name for m in held], "stage": None, "adopted": True}
-            model = held[0].name if held else violation.model
-            return [
-                self._ahead.write(
-                    "repair", env, newest, model, concerned.new, new, reason, adopted, lambda: None
-                )
-            ]
-        if violation.kind == "stage-behind" and concerned is not None and violation.model is not None:
-            stage = concerned.details.get("stage")
-            if not isinstance(stage, str) or violation.version is None:
-                return []
-            name, version = violation.model, violation.version
-            reason = f"check --fix: {violation.problem}"
-            mirrored: dict[str, Any] = {"models": [name], "stage": stage}
-            key = f"{name}/{version}"
-
-            def mirror() -> None:
-                self._registry.transition_stage(name, version, stage)
-
-            return [self._ahead.write("repair", env, newest, name, key, key, reason, mirrored, mirror)]
-        if violation.kind == "allowance-drift" and concerned is not None:
-            stored = self._ahead.stored_allowance(env, violation.model)
-            if _text(stored) == concerned.new:
-                return []
-            reason = f"check --fix: adopted the allowance set outside mlflow-allowance; {violation.problem}"
-            return [
-                self._ahead.write(
-                    "allowance",
-                    env,
-                    newest,
-                    violation.model,
-                    concerned.new,
-                    _text(stored),
-                    reason,
-                    {},
-                    lambda: None,
-                )
-            ]
-        return []
-
-    def _models(self, scope: Sequence[str] | None) -> list[RegisteredModel]:
-        """The registered models in ``scope`` (names), else all of them."""
-        if scope is None:
-            return self._registry.registered_models()
-        return [self._registry.registered_model(name) for name in scope]
-
-    def _holders(self, env: str, scope: Sequence[str] | None) -> list[RegisteredModel]:
-        return [m for m in self._models(scope) if env in m.aliases]
+        return change
 
     def _fix(self, violation: Violation, dataset: DatasetRef | None = None) -> Promotion:
         """Re-promote a violated environment with the request its last promotion made (judged on
@@ -923,93 +672,6 @@ class AllowanceClient:
             dry_run=False,
             reason=f"check --fix: {violation.problem}",
         )
-
-
-def _check_metrics(metrics: Sequence[str], model_type: str) -> None:
-    """Each requested metric must be one MLflow's evaluator for ``model_type`` logs."""
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    logged = EVALUATOR_METRICS[model_type]
-    for name in metrics:
-        if evaluator_metric(name) not in logged:
-            raise InputError(
-                f"Invalid metric {shown(name)}: MLflow's {model_type} evaluator logs "
-                f"{', '.join(sorted(logged))} (F1, accuracy, rmse, ... name them too)"
-            )
-
-
-def _by_environment(records: Iterable[AuditRecord]) -> dict[str, list[AuditRecord]]:
-    """Records grouped by environment, each group newest first (by sequence number, then time)."""
-    grouped: dict[str, list[AuditRecord]] = {}
-    for record in records:
-        grouped.setdefault(record.environment, []).append(record)
-    for group in grouped.values():
-        group.sort(key=lambda r: (r.seq or 0, r.time), reverse=True)
-    return grouped
-
-
-def _one_per_environment(violations: Iterable[Violation]) -> list[Violation]:
-    """The first violation of each environment: one re-promotion fixes the environment's alias."""
-    seen: set[str] = set()
-    first = []
-    for violation in violations:
-        if violation.environment not in seen:
-            seen.add(violation.environment)
-            first.append(violation)
-    return first
-
-
-def _canonical_or_raw(text: str) -> str:
-    try:
-        return VersionAllowance.parse(text).canonical
-    except InputError:
-        return text
-
-
-def _request(
-    models: str | Sequence[str] | SelectionRequest,
-    metric: str | None,
-    maximize: bool,
-    required_tags: Mapping[str, str] | None,
-    prereleases: bool | None,
-    version_run_tag: str | None,
-    dataset: object = None,
-) -> SelectionRequest:
-    """The one selection request of a call: given whole, or built from the models and options."""
-    if isinstance(models, SelectionRequest):
-        if (metric, maximize, required_tags or None, prereleases, version_run_tag, dataset) != (
-            None,
-            True,
-            None,
-            None,
-            None,
-            None,
-        ):
-            raise InputError(
-                "give the selection options either in the SelectionRequest or as arguments, not both"
-            )
-        return models
-    return SelectionRequest(
-        models,
-        metric=metric,
-        maximize=maximize,
-        required_tags=required_tags,
-        prereleases=prereleases,
-        version_run_tag=version_run_tag,
-        dataset=None if dataset is None else _dataset_ref(dataset),
-    )
-
-
-def _dataset_ref(value: object) -> DatasetRef:
-    """A reference to ``value``; an ``mlflow.data`` dataset holding a data frame is identified by the
-    digest :meth:`AllowanceClient.evaluate` gives the same data (MLflow's own digest differs)."""
-    frame = getattr(value, "df", None)
-    if frame is not None and not isinstance(value, str | DatasetRef):
-        from mlflow_allowance import _evaluator
-
-        prepared = _evaluator.prepare(value, target=None, name=None, model_type=None)
-        return prepared.info.ref
-    return DatasetRef.of(value)
 
 
 def _replayed_request(record: AuditRecord | None) -> SelectionRequest | None:
@@ -1056,15 +718,6 @@ def _registry_version(value: int | str) -> int:
     if number is None or not 1 <= number <= _MAX_REGISTRY_VERSION:
         raise InputError(f"Invalid registry version {shown(value)}: expected a positive integer like 3")
     return number
-
-
-def _environments(tags: Mapping[str, str]) -> list[str]:
-    """The environments whose allowance these tags hold."""
-    return [env for env in map(environment_of_allowance_tag, tags) if env is not None]
-
-
-def _text(allowance: VersionAllowance | None) -> str | None:
-    return None if allowance is None else allowance.canonical
 
 
 #: The largest registry version MLflow's stores can hold (a 32-bit signed integer column).

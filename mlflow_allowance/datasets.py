@@ -21,14 +21,15 @@ People type metric names as they know them (``F1``); MLflow's evaluators log the
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlflow_allowance._frozen import FrozenDict
+from mlflow_allowance._numbers import decode_number, encode_number, number_key
 from mlflow_allowance.errors import InputError, shown
+from mlflow_allowance.versions import InputTypeError
 
 __all__ = ["EVALUATOR_METRICS", "METRIC_ALIASES", "DatasetInfo", "DatasetRef", "Score", "evaluator_metric"]
 
@@ -97,17 +98,23 @@ def evaluator_metric(name: str) -> str:
     return METRIC_ALIASES.get(name.lower(), name)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class DatasetRef:
     """A named external dataset, optionally pinned to the digest of its content.
 
     Unpinned (``wine-holdout``) means the dataset's current content: the digest last evaluated under that
-    name. Checked on construction:
+    name. Checked on construction (a name or digest that is not text is an
+    :class:`~mlflow_allowance.versions.InputTypeError`, an ``InputError`` and a ``TypeError``):
 
     >>> DatasetRef("wine@holdout")
     Traceback (most recent call last):
     ...
     mlflow_allowance.errors.InputError: Invalid dataset name 'wine@holdout': use letters, digits, ...
+
+    References order by one key, name then digest, an unpinned reference first:
+
+    >>> [str(ref) for ref in sorted([DatasetRef("wine", "0a64f9dd"), DatasetRef("wine"), DatasetRef("iris")])]
+    ['iris', 'wine', 'wine@0a64f9dd']
     """
 
     name: str
@@ -115,25 +122,45 @@ class DatasetRef:
 
     def __post_init__(self) -> None:
         name, digest = self.name, self.digest
-        if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_DATASET_NAME:
+        if not isinstance(name, str) or (digest is not None and not isinstance(digest, str)):
+            part, value = ("name", name) if not isinstance(name, str) else ("digest", digest)
+            raise InputTypeError(
+                f"Invalid dataset {part} {shown(value)}: expected text, not {type(value).__name__}"
+            )
+        if not _NAME.fullmatch(name) or len(name) > MAX_DATASET_NAME:
             raise InputError(
                 f"Invalid dataset name {shown(self.name)}: use letters, digits, '_', '-', '.' and single "
                 f"spaces (at most {MAX_DATASET_NAME} characters)"
             )
-        if digest is not None and (not isinstance(digest, str) or not _DIGEST.fullmatch(digest)):
+        if digest is not None and not _DIGEST.fullmatch(digest):
             raise InputError(
                 f"Invalid dataset digest {shown(self.digest)}: expected letters and digits, e.g. 0a64f9dd"
             )
 
     @classmethod
     def parse(cls, text: str) -> DatasetRef:
-        """``NAME`` or ``NAME@DIGEST``."""
+        """``NAME`` or ``NAME@DIGEST``; space around the name and the digest is dropped.
+
+        Text that names no dataset is an :class:`InputError`; anything but text an
+        :class:`~mlflow_allowance.versions.InputTypeError` (an ``InputError`` and a ``TypeError``), the rule
+        ``SemanticVersion.parse`` and ``VersionAllowance.parse`` follow too.
+
+        >>> DatasetRef.parse(" wine @ 0a64f9dd ")
+        DatasetRef(name='wine', digest='0a64f9dd')
+        >>> DatasetRef.parse(3)
+        Traceback (most recent call last):
+        ...
+        mlflow_allowance.versions.InputTypeError: Invalid dataset reference 3: expected text NAME or ...
+        """
         if not isinstance(text, str):
-            raise TypeError(f"a dataset reference must be text, not {type(text).__name__}")
-        name, sep, digest = text.strip().rpartition("@")
+            raise InputTypeError(
+                f"Invalid dataset reference {shown(text)}: expected text NAME or NAME@DIGEST, "
+                f"not {type(text).__name__}"
+            )
+        name, sep, digest = text.rpartition("@")
         if not sep:
-            return cls(digest)
-        return cls(name, digest)
+            return cls(digest.strip())
+        return cls(name.strip(), digest.strip())
 
     @classmethod
     def of(cls, value: object) -> DatasetRef:
@@ -151,7 +178,7 @@ class DatasetRef:
         name, digest = getattr(value, "name", None), getattr(value, "digest", None)
         if isinstance(name, str) and isinstance(digest, str):
             return cls(name, digest)
-        raise TypeError(
+        raise InputTypeError(
             f"dataset must be a name, 'name@digest', a DatasetRef or an mlflow.data dataset, "
             f"not {type(value).__name__}"
         )
@@ -163,6 +190,21 @@ class DatasetRef:
 
     def __str__(self) -> str:
         return self.name if self.digest is None else f"{self.name}@{self.digest}"
+
+    def _key(self) -> tuple[str, bool, str]:
+        return (self.name, self.digest is not None, self.digest or "")
+
+    def __lt__(self, other: object) -> bool:
+        return self._key() < other._key() if isinstance(other, DatasetRef) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self._key() <= other._key() if isinstance(other, DatasetRef) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self._key() > other._key() if isinstance(other, DatasetRef) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self._key() >= other._key() if isinstance(other, DatasetRef) else NotImplemented
 
     def to_dict(self) -> dict[str, Any]:
         """``{"name": ..., "digest": ...}``."""
@@ -236,11 +278,11 @@ class DatasetInfo:
             raise InputError(f"Invalid dataset record {shown(data)}: {exc}") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Score:
     """A model version's recorded evaluation on one dataset digest: its ``metrics`` (MLflow's evaluator
     keys, ``f1_score``, ...), or the ``error`` that kept it from being scored; ``run_id`` is the run that
-    holds it."""
+    holds it. Metrics compare with NaN equal to NaN, so a score equals its own copies."""
 
     model: str
     version: int
@@ -252,27 +294,39 @@ class Score:
     def __post_init__(self) -> None:
         object.__setattr__(self, "metrics", FrozenDict({str(k): float(v) for k, v in self.metrics.items()}))
 
+    def _key(self) -> tuple[object, ...]:
+        metrics = frozenset((name, number_key(value)) for name, value in self.metrics.items())
+        return (self.model, self.version, self.dataset, metrics, self.error, self.run_id)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Score) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     @property
     def failed(self) -> bool:
         """Whether the version could not be scored."""
         return self.error is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict (non-finite metrics as ``None``)."""
+        """A JSON-safe dict (non-finite metrics as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``)."""
         return {
             "model": self.model,
             "version": self.version,
             "dataset": self.dataset.to_dict(),
-            "metrics": {k: (v if math.isfinite(v) else None) for k, v in self.metrics.items()},
+            "metrics": {k: encode_number(v) for k, v in self.metrics.items()},
             "error": self.error,
             "run_id": self.run_id,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Score:
-        """The score :meth:`to_dict` described (a non-finite metric comes back as NaN)."""
+        """The score :meth:`to_dict` described (``None``, as 0.2 wrote any non-finite metric, as NaN)."""
         dataset = DatasetRef.from_dict(data["dataset"])
         assert dataset is not None
-        metrics = {k: float("nan") if v is None else float(v) for k, v in (data.get("metrics") or {}).items()}
+        metrics = {
+            k: float("nan") if v is None else decode_number(v) for k, v in (data.get("metrics") or {}).items()
+        }
         version, error, run_id = int(data["version"]), data.get("error"), data.get("run_id")
         return cls(data["model"], version, dataset, metrics, error, run_id)

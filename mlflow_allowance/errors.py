@@ -4,7 +4,8 @@ Every error the package raises derives from :class:`AllowanceError`. Errors caus
 also :class:`ValueError` (or :class:`LookupError` for things that do not exist), so callers that only know
 the standard library still catch them. Each class carries the CLI ``exit_code`` it maps to.
 
->>> from mlflow_allowance import VersionAllowance, InvalidAllowanceError
+>>> from mlflow_allowance import VersionAllowance
+>>> from mlflow_allowance.errors import InvalidAllowanceError
 >>> try:
 ...     VersionAllowance.parse(">=3,<2")
 ... except InvalidAllowanceError as exc:
@@ -14,12 +15,30 @@ Invalid allowance '>=3,<2': no version can satisfy all of '<2', '>=3'
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from mlflow_allowance.outcomes import Evaluation
     from mlflow_allowance.selection import Selection
 
 import re
+
+__all__ = [
+    "AllowanceError",
+    "EnvironmentBusyError",
+    "Hint",
+    "InputError",
+    "InvalidAllowanceError",
+    "InvalidEnvironmentError",
+    "InvalidModelNameError",
+    "InvalidVersionError",
+    "MissingExtraError",
+    "NoEligibleCandidateError",
+    "NotFoundError",
+    "RegistryError",
+    "RegistryUnavailableError",
+    "RollbackRefusedError",
+]
 
 #: Longest echo of a user's input in an error message; longer input is cut and its length given.
 SHOWN_LIMIT = 80
@@ -64,10 +83,30 @@ def redact(text: str) -> str:
     return _BEARER.sub(r"\g<head>***", text)
 
 
+#: The settings a message below the faces may point to (``AllowanceError.hints``); each face says how they
+#: are given there (the CLI: ``--tracking-uri``, ``--timeout SECONDS``, ...), so messages from the core and
+#: the seam name no command-line flag.
+Hint = Literal["tracking_uri", "timeout", "wait", "force", "fix", "target", "evaluate"]
+
+
 class AllowanceError(Exception):
-    """Root of every error raised by mlflow-allowance."""
+    """Root of every error raised by mlflow-allowance.
+
+    ``hints`` names the settings that would remedy the error (see :data:`Hint`); a face renders them its
+    own way (the CLI appends its flags), the message itself stays in words:
+
+    >>> error = AllowanceError("MLflow is unreachable", hints=("tracking_uri",))
+    >>> str(error), error.hints
+    ('MLflow is unreachable', ('tracking_uri',))
+    """
 
     exit_code: int = 2
+    hints: tuple[Hint, ...] = ()
+
+    def __init__(self, *args: object, hints: tuple[Hint, ...] = ()) -> None:
+        super().__init__(*args)
+        if hints:
+            self.hints = tuple(hints)
 
 
 class InputError(AllowanceError, ValueError):
@@ -114,9 +153,13 @@ class NoEligibleCandidateError(AllowanceError):
 
     exit_code = 1
 
-    def __init__(self, message: str, selection: Selection | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, selection: Selection | None = None, *, hints: tuple[Hint, ...] = ()
+    ) -> None:
+        super().__init__(message, hints=hints)
         self.selection = selection
+        #: What ``promote`` scored first, when it was asked to evaluate before promoting.
+        self.evaluation: Evaluation | None = None
 
 
 class RollbackRefusedError(AllowanceError):

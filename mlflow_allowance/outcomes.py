@@ -214,6 +214,7 @@ class Promotion:
     selection: Selection | None = None
     record: AuditRecord | None = None
     request: SelectionRequest | None = None
+    evaluation: Evaluation | None = None
 
     def __post_init__(self) -> None:
         selection = self.selection
@@ -242,12 +243,14 @@ class Promotion:
             record=None if self.record is None else self.record.to_dict(),
             request=None if self.request is None else self.request.to_dict(),
         )
+        if self.evaluation is not None:
+            data["evaluation"] = self.evaluation.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Promotion:
         """The promotion :meth:`to_dict` described."""
-        record, request = data.get("record"), data.get("request")
+        record, request, evaluation = data.get("record"), data.get("request"), data.get("evaluation")
         return cls(
             environment=data["environment"],
             old=data.get("old"),
@@ -258,6 +261,7 @@ class Promotion:
             selection=Selection.from_dict(data) if "policy" in data else None,
             record=None if record is None else AuditRecord.from_dict(record),
             request=None if request is None else SelectionRequest.from_dict(request),
+            evaluation=None if evaluation is None else Evaluation.from_dict(evaluation),
         )
 
 
@@ -382,16 +386,21 @@ class Violation:
 class CheckReport:
     """Every violation found; with ``fix``, the promotions made (``fixes``) and the records that settled or
     repaired the trail (``repairs``). ``foreign_records`` counts runs in the audit experiment that are not
-    records (logged there by hand, or damaged); they are ignored."""
+    records (logged there by hand, or damaged); they are ignored. ``remaining`` is what a check made right
+    after would report: the violations themselves without ``fix``, what the fixes left with it."""
 
     violations: tuple[Violation, ...] = ()
     fixes: tuple[Promotion, ...] = ()
     checked: int = 0
     repairs: tuple[AuditRecord, ...] = ()
     foreign_records: int = 0
+    remaining: tuple[Violation, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "violations", tuple(self.violations))
+        # What a check run after this one would report: after ``fix``, what the repairs left; else all.
+        remaining = self.violations if self.remaining is None else self.remaining
+        object.__setattr__(self, "remaining", tuple(remaining))
         object.__setattr__(self, "fixes", tuple(self.fixes))
         object.__setattr__(self, "repairs", tuple(self.repairs))
 
@@ -409,6 +418,7 @@ class CheckReport:
             "fixes": [f.to_dict() for f in self.fixes],
             "repairs": [r.to_dict() for r in self.repairs],
             "foreign_records": self.foreign_records,
+            "remaining": [v.to_dict() for v in self.remaining or ()],
         }
 
     @classmethod
@@ -420,4 +430,5 @@ class CheckReport:
             int(data.get("checked", 0)),
             tuple(AuditRecord.from_dict(r) for r in data.get("repairs") or ()),
             int(data.get("foreign_records", 0)),
+            None if "remaining" not in data else tuple(Violation.from_dict(v) for v in data["remaining"]),
         )

@@ -98,7 +98,8 @@ _SHOWN_METRICS = ("f1_score", "accuracy_score", "roc_auc", "root_mean_squared_er
 def evaluation(result: Evaluation) -> str:
     """The dataset, then one row per version: scored now, kept from before, failed, or skipped, and why.
 
-    >>> from mlflow_allowance import DatasetInfo, DatasetRef, Evaluation, Score
+    >>> from mlflow_allowance import DatasetRef, Evaluation
+    >>> from mlflow_allowance.datasets import DatasetInfo, Score
     >>> ref = DatasetRef("wine-holdout", "0a64f9dd")
     >>> info = DatasetInfo(ref, "/data/wine-holdout.csv", "target", 45, "classifier", 0)
     >>> print(evaluation(Evaluation("prod", info, scored=(Score("AImodel", 2, ref, {"f1_score": 0.93}),),

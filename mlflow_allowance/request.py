@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from mlflow_allowance._environments import validate_model_name
@@ -22,7 +22,7 @@ from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.datasets import DatasetRef
 from mlflow_allowance.errors import InputError, shown
-from mlflow_allowance.selection import SelectionPolicy, _metric_name, _required_tags
+from mlflow_allowance.selection import _OPTION_FIELDS, SelectionPolicy, judging_options
 
 __all__ = ["SelectionRequest"]
 
@@ -67,23 +67,16 @@ class SelectionRequest:
     ) -> None:
         set_ = object.__setattr__
         set_(self, "models", _model_names(models))
-        set_(self, "metric", _metric_name(metric))
-        if not isinstance(maximize, bool):
-            raise TypeError(f"maximize must be True or False, not {shown(maximize)}")
-        set_(self, "maximize", maximize)
-        set_(self, "required_tags", _required_tags(required_tags))
-        if prereleases is not None and not isinstance(prereleases, bool):
-            raise TypeError(f"prereleases must be True, False or None, not {shown(prereleases)}")
-        set_(self, "prereleases", prereleases)
+        options = judging_options(metric, maximize, required_tags, prereleases, dataset)
+        if options[0] is None and options[1] is False:
+            raise InputError("minimizing needs a metric: without one the latest semantic version wins")
+        for name, value in zip(_OPTION_FIELDS, options, strict=True):
+            set_(self, name, value)
         if version_run_tag is not None and (
             not isinstance(version_run_tag, str) or not version_run_tag.strip()
         ):
             raise InputError(f"Invalid version run tag {shown(version_run_tag)}: expected a run tag's name")
         set_(self, "version_run_tag", version_run_tag)
-        ref = None if dataset is None else DatasetRef.of(dataset)
-        if ref is not None and self.metric is None:
-            raise InputError(f"a dataset needs a metric to judge by: name one, e.g. --metric F1 with {ref}")
-        set_(self, "dataset", ref)
 
     def policy(
         self,
@@ -93,15 +86,40 @@ class SelectionRequest:
     ) -> SelectionPolicy:
         """The policy that judges this request's candidates under the given allowances (and on ``dataset``,
         this request's dataset pinned to a digest, when it names one)."""
-        return SelectionPolicy(
-            allowance=allowance,
-            metric=self.metric,
-            maximize=self.maximize,
-            required_tags=self.required_tags,
-            prereleases=self.prereleases,
-            model_allowances=model_allowances,
-            dataset=dataset if dataset is not None else self.dataset,
+        options: tuple[str | None, bool, FrozenDict[str, str], bool | None, DatasetRef | None] = (
+            self.metric,
+            self.maximize,
+            FrozenDict(self.required_tags),
+            self.prereleases,
+            dataset if dataset is not None else self.dataset,
         )
+        return SelectionPolicy._checked(allowance, model_allowances, options)
+
+    def options(self) -> dict[str, Any]:
+        """The request's judging options (every field but ``models``), as keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "models"}
+
+    @classmethod
+    def build(cls, models: str | Iterable[str] | SelectionRequest, **options: Any) -> SelectionRequest:
+        """The one request of a call: ``models`` given as a whole request (then no ``options`` may differ
+        from their defaults), or built from the model names and ``options``.
+
+        >>> SelectionRequest.build("AImodel", metric="F1") == SelectionRequest("AImodel", metric="F1")
+        True
+        >>> SelectionRequest.build(SelectionRequest("AImodel"), metric="F1")
+        Traceback (most recent call last):
+        ...
+        mlflow_allowance.errors.InputError: give the selection options either in the SelectionRequest or ...
+        """
+        if isinstance(models, SelectionRequest):
+            given = sorted(k for k, v in options.items() if v not in (_DEFAULTS.get(k), None, {}))
+            if given:
+                raise InputError(
+                    "give the selection options either in the SelectionRequest or as arguments, not "
+                    f"both ({', '.join(given)})"
+                )
+            return models
+        return cls(models, **options)
 
     def describe(self) -> str:
         """One line for people: ``highest F1 of AImodel, tags validated=true``."""
@@ -150,6 +168,12 @@ class SelectionRequest:
             )
         except TypeError as exc:
             raise InputError(f"Invalid selection request {shown(data)}: {exc}") from None
+
+
+#: Each option's default, read off the dataclass: "an option was given" means "differs from this".
+_DEFAULTS: dict[str, object] = {
+    f.name: f.default for f in fields(SelectionRequest) if f.default is not MISSING and f.name != "models"
+}
 
 
 def _model_names(models: str | Iterable[str]) -> tuple[str, ...]:

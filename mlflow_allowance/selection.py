@@ -2,7 +2,7 @@
 
 Pure: candidates are plain records, loaded by the adapter (or built by hand, as here).
 
->>> from mlflow_allowance import Candidate, SelectionPolicy, rank_candidates
+>>> from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
 >>> candidates = [
 ...     Candidate("AImodel", 1, "1.0", metrics={"F1": 0.93}),
 ...     Candidate("AImodel", 2, "1.0", metrics={"F1": 0.98}),
@@ -40,7 +40,7 @@ from mlflow_allowance.datasets import DatasetRef, evaluator_metric
 from mlflow_allowance.errors import InputError, shown
 from mlflow_allowance.versions import SemanticVersion, _parse_or_none
 
-__all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "rank_candidates"]
+__all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "rank_candidates", "within"]
 
 READY = "READY"
 #: MLflow's limit on metric keys.
@@ -137,7 +137,7 @@ class SelectionPolicy:
     >>> SelectionPolicy(maximize="no")
     Traceback (most recent call last):
     ...
-    TypeError: SelectionPolicy maximize must be True or False, not 'no'
+    TypeError: maximize must be True or False, not 'no'
     """
 
     allowance: VersionAllowance = field(default_factory=VersionAllowance)
@@ -160,16 +160,9 @@ class SelectionPolicy:
     ) -> None:
         set_ = object.__setattr__
         set_(self, "allowance", _allowance(allowance, "allowance"))
-        set_(self, "metric", _metric_name(metric))
-        if not isinstance(maximize, bool):
-            raise TypeError(f"SelectionPolicy maximize must be True or False, not {shown(maximize)}")
-        set_(self, "maximize", maximize)
-        set_(self, "required_tags", _required_tags(required_tags))
-        if prereleases is not None and not isinstance(prereleases, bool):
-            raise TypeError(
-                f"SelectionPolicy prereleases must be True, False or None, not {shown(prereleases)}"
-            )
-        set_(self, "prereleases", prereleases)
+        options = judging_options(metric, maximize, required_tags, prereleases, dataset)
+        for name, value in zip(_OPTION_FIELDS, options, strict=True):
+            set_(self, name, value)
         if model_allowances is None:
             model_allowances = {}
         if not isinstance(model_allowances, Mapping):
@@ -179,10 +172,26 @@ class SelectionPolicy:
             )
         per_model = {str(k): _allowance(v, f"allowance of {k!r}") for k, v in model_allowances.items()}
         set_(self, "model_allowances", FrozenDict(per_model))
-        ref = None if dataset is None else DatasetRef.of(dataset)
-        if ref is not None and self.metric is None:
-            raise InputError(f"a dataset needs a metric to judge by: name one, e.g. F1 on {ref}")
-        set_(self, "dataset", ref)
+
+    @classmethod
+    def _checked(
+        cls,
+        allowance: VersionAllowance,
+        model_allowances: Mapping[str, VersionAllowance],
+        options: tuple[str | None, bool, FrozenDict[str, str], bool | None, DatasetRef | None],
+    ) -> SelectionPolicy:
+        """A policy from options :func:`judging_options` already checked (a :class:`SelectionRequest`'s):
+        validated once, where the request was made."""
+        policy = object.__new__(cls)
+        object.__setattr__(policy, "allowance", allowance)
+        for name, value in zip(_OPTION_FIELDS, options, strict=True):
+            object.__setattr__(policy, name, value)
+        object.__setattr__(policy, "model_allowances", FrozenDict(model_allowances))
+        return policy
+
+    def inside(self, model: str, semver: SemanticVersion | None) -> bool:
+        """Whether ``semver`` is inside the allowance of ``model`` (see :func:`within`)."""
+        return semver is not None and within(self.allowance_for(model), semver)
 
     def metric_of(self, candidate: Candidate) -> float | None:
         """The candidate's value of the policy's metric (on a dataset, also under MLflow's evaluator key:
@@ -394,6 +403,45 @@ def rank_candidates(
     return Selection(policy, (*ranked, *rejected), environment)
 
 
+def within(allowance: VersionAllowance, semver: SemanticVersion) -> bool:
+    """Whether ``semver`` lies inside ``allowance``: the one rule ``check``, ``rollback``, the dashboard
+    and selection share. A pre-release inside the range is inside (``2.0rc1`` under ``<=2.0``); whether a
+    selection may *pick* it is the policy's pre-release choice, judged on top of this.
+
+    >>> within(VersionAllowance("<=2.0"), SemanticVersion("2.0rc1"))
+    True
+    >>> within(VersionAllowance("<2"), SemanticVersion("2.0"))
+    False
+    """
+    return allowance.allows(semver, prereleases=True)
+
+
+#: The fields :func:`judging_options` checks, in its order: shared by the request and the policy.
+_OPTION_FIELDS = ("metric", "maximize", "required_tags", "prereleases", "dataset")
+
+
+def judging_options(
+    metric: object,
+    maximize: object,
+    required_tags: Mapping[str, str] | None,
+    prereleases: object,
+    dataset: object,
+) -> tuple[str | None, bool, FrozenDict[str, str], bool | None, DatasetRef | None]:
+    """How candidates are judged, checked in one place for :class:`SelectionRequest` and
+    :class:`SelectionPolicy`: the metric's name, its direction, the required tags, the pre-release choice
+    and the dataset (which needs a metric)."""
+    name = _metric_name(metric)
+    if not isinstance(maximize, bool):
+        raise TypeError(f"maximize must be True or False, not {shown(maximize)}")
+    tags = _required_tags(required_tags)
+    if prereleases is not None and not isinstance(prereleases, bool):
+        raise TypeError(f"prereleases must be True, False or None, not {shown(prereleases)}")
+    ref = None if dataset is None else DatasetRef.of(dataset)
+    if ref is not None and name is None:
+        raise InputError(f"a dataset needs a metric to judge by: name one, e.g. F1 on {ref}")
+    return name, maximize, tags, prereleases, ref
+
+
 def _required_tags(tags: Mapping[str, str] | None) -> FrozenDict[str, str]:
     """``tags`` checked to be a mapping of non-empty string keys to string values, frozen."""
     if tags is None:
@@ -438,12 +486,13 @@ def _judge(
     if semver is None:
         return None, metric, f"version tag {shown(candidate.semver)} is not a valid version"
     allowance = policy.allowance_for(candidate.name)
-    if not allowance.allows(semver, prereleases=policy.prereleases):
-        if semver.is_prerelease and allowance.allows(semver, prereleases=True):
-            if policy.prereleases is False:
-                return semver, metric, f"{semver} is a pre-release; the policy excludes pre-releases"
-            return semver, metric, f"{semver} is a pre-release; {allowance} does not name one"
+    if not within(allowance, semver):
         return semver, metric, f"{semver} is outside {allowance}"
+    if not allowance.allows(semver, prereleases=policy.prereleases):
+        # Inside the range, but a pre-release the policy (or the allowance's own default) passes over.
+        if policy.prereleases is False:
+            return semver, metric, f"{semver} is a pre-release; the policy excludes pre-releases"
+        return semver, metric, f"{semver} is a pre-release; {allowance} does not name one"
     for tag, wanted in policy.required_tags.items():
         actual = candidate.tags.get(tag)
         if actual != wanted:

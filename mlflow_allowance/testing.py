@@ -1,8 +1,10 @@
-"""Helpers for tests and benchmarks: a real ``mlflow server`` on a free loopback port.
+"""Helpers for tests and benchmarks: a real ``mlflow server`` on a free loopback port, and the registry
+protocol (:class:`RegistryProtocol`, :class:`RegisteredModel`) a fake registry implements to stand in for
+MLflow: ``AllowanceClient(registry=MyRegistry())``.
 
-Standard library only; ``mlflow`` is never imported here, the server runs as ``python -m mlflow server``
-in a child process: of the current interpreter by default (so ``mlflow`` must be installed there, not just
-``mlflow-skinny``), or of another one, e.g. a venv holding an older MLflow.
+The standard library and the pure core only; ``mlflow`` is never imported here, the server runs as
+``python -m mlflow server`` in a child process: of the current interpreter by default (so ``mlflow`` must be
+installed there, not just ``mlflow-skinny``), or of another one, e.g. a venv holding an older MLflow.
 
 >>> from mlflow_allowance.testing import free_port
 >>> 0 < free_port() < 65536
@@ -23,7 +25,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["free_port", "local_server"]
+from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
+
+__all__ = ["RegisteredModel", "RegistryProtocol", "free_port", "local_server"]
 
 _POLL_S = 0.2
 

@@ -24,7 +24,7 @@ from packaging.version import Version
 
 from mlflow_allowance.errors import InputError, InvalidVersionError, shown
 
-__all__ = ["BumpPart", "SemanticVersion"]
+__all__ = ["BumpPart", "InputTypeError", "SemanticVersion", "VersionTypeError", "version_key"]
 
 BumpPart = Literal["major", "minor", "patch"]
 _BUMP_INDEX = {"major": 0, "minor": 1, "patch": 2}
@@ -37,16 +37,41 @@ _EXPECTED = (
 )
 
 
-@dataclass(frozen=True, order=True, init=False)
+class InputTypeError(InputError, TypeError):
+    """Something the user gave has the wrong type (a number where text goes, a set where JSON goes).
+
+    The one rule for a wrong type at the door: a ``TypeError``, as Python has it, that is also in the
+    package's tree (an :class:`~mlflow_allowance.errors.InputError`), so a caller handling user input
+    catches one error.
+    """
+
+
+class VersionTypeError(InvalidVersionError, InputTypeError):
+    """A version was expected and something that is neither text nor a version was given."""
+
+
+def version_key(name: str, version: int | str) -> str:
+    """``name/version``: how people, audit records and ``Candidate.key`` refer to a registry version.
+
+    >>> version_key("AImodel", 3)
+    'AImodel/3'
+    """
+    return f"{name}/{version}"
+
+
+@dataclass(frozen=True, eq=False, init=False)
 class SemanticVersion:
     """A parsed semantic version that remembers how it was written.
 
     Built from what people type (a string), a ``packaging`` :class:`~packaging.version.Version` or another
-    ``SemanticVersion``; anything else is a ``TypeError``. Equality, hashing and order follow the version's
-    value, so ``2.0`` equals ``v2.0.0``:
+    ``SemanticVersion``; anything else is a ``TypeError`` (:class:`VersionTypeError`). Equality, hashing
+    and order follow one key, the version's value (as packaging's ``Version`` follows its ``_key``), so
+    ``2.0`` equals ``v2.0.0`` and a ``packaging`` ``Version`` compares and sorts with it:
 
     >>> SemanticVersion("2.0") == SemanticVersion.parse("v2.0.0")
     True
+    >>> SemanticVersion("1.0") < Version("2.0"), sorted([Version("2.0"), SemanticVersion("1.0")])
+    (True, [SemanticVersion('1.0'), <Version('2.0')>])
     >>> str(SemanticVersion("v2.0.0-rc.1")), SemanticVersion("v2.0.0-rc.1").canonical
     ('v2.0.0-rc.1', '2.0.0rc1')
     >>> SemanticVersion("2.0") < SemanticVersion(Version("3"))
@@ -71,13 +96,13 @@ class SemanticVersion:
         elif isinstance(value, str):
             parsed, written = _parse(value), value.strip()
         else:
-            raise TypeError(
+            raise VersionTypeError(
                 f"SemanticVersion takes a version string, a packaging Version or a SemanticVersion, "
                 f"not {type(value).__name__}"
             )
         if text is not None:
             if not isinstance(text, str):
-                raise TypeError(f"SemanticVersion text must be a string, not {type(text).__name__}")
+                raise VersionTypeError(f"SemanticVersion text must be a string, not {type(text).__name__}")
             spelled = _parse(text)
             if spelled != parsed:
                 raise InvalidVersionError(
@@ -91,8 +116,9 @@ class SemanticVersion:
     def parse(cls, text: str | Version | SemanticVersion) -> SemanticVersion:
         """Parse ``text``; raise :class:`InvalidVersionError` (a ``ValueError``) if it is not a version.
 
-        Unlike the constructor, anything that is not a version (``None``, a number) is an
-        :class:`InvalidVersionError` too, so a caller handling user input catches one error.
+        Anything that is not text or a version (``None``, a number) is a :class:`VersionTypeError`: both
+        an :class:`InvalidVersionError` and a ``TypeError``, so a caller handling user input catches one
+        error, as the constructor's callers catch the ``TypeError``.
 
         >>> SemanticVersion.parse("2.0.0-rc.1+build.5").canonical
         '2.0.0rc1+build.5'
@@ -104,7 +130,7 @@ class SemanticVersion:
         if isinstance(text, SemanticVersion):
             return text
         if not isinstance(text, str | Version):
-            raise InvalidVersionError(f"Invalid version {shown(text)}: {_EXPECTED}")
+            raise VersionTypeError(f"Invalid version {shown(text)}: {_EXPECTED}, not {type(text).__name__}")
         return cls(text)
 
     @property
@@ -150,6 +176,29 @@ class SemanticVersion:
             raise InvalidVersionError(f"Cannot bump {self.text!r}: its {part} number is too large") from None
         return SemanticVersion(text)
 
+    def __eq__(self, other: object) -> bool:
+        key = _key(other)
+        return NotImplemented if key is None else self.value == key
+
+    def __hash__(self) -> int:
+        return hash(self.value)  # as the Version it equals
+
+    def __lt__(self, other: object) -> bool:
+        key = _key(other)
+        return NotImplemented if key is None else self.value < key
+
+    def __le__(self, other: object) -> bool:
+        key = _key(other)
+        return NotImplemented if key is None else self.value <= key
+
+    def __gt__(self, other: object) -> bool:
+        key = _key(other)
+        return NotImplemented if key is None else self.value > key
+
+    def __ge__(self, other: object) -> bool:
+        key = _key(other)
+        return NotImplemented if key is None else self.value >= key
+
     def __str__(self) -> str:
         return self.text
 
@@ -158,6 +207,13 @@ class SemanticVersion:
 
     def __reduce__(self) -> tuple[type[SemanticVersion], tuple[str]]:
         return (SemanticVersion, (self.text,))
+
+
+def _key(other: object) -> Version | None:
+    """What ``other`` compares by: a version's value, or ``None`` when it is not a version."""
+    if isinstance(other, SemanticVersion):
+        return other.value
+    return other if isinstance(other, Version) else None
 
 
 def _parse(text: str) -> Version:

@@ -25,19 +25,13 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlflow_allowance import (
-    AuditRecord,
-    Candidate,
-    DatasetInfo,
-    DatasetRef,
-    InputError,
-    NotFoundError,
-    RegisteredModel,
-    RegistryError,
-    Score,
-)
+from mlflow_allowance import AuditRecord, DatasetRef, InputError, NotFoundError
 from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG, lease_experiment
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditState
+from mlflow_allowance.datasets import DatasetInfo, Score
+from mlflow_allowance.errors import RegistryError
+from mlflow_allowance.selection import Candidate
+from mlflow_allowance.testing import RegisteredModel
 
 __all__ = ["WRITES", "Call", "InMemoryRegistry", "Store"]
 

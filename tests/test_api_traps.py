@@ -23,22 +23,20 @@ import pytest
 import mlflow_allowance
 from mlflow_allowance import (
     AllowanceClient,
-    AllowanceComparison,
     AllowanceError,
     AuditRecord,
-    Candidate,
     CheckReport,
     InputError,
-    InvalidVersionError,
     Promotion,
     Selection,
-    SelectionPolicy,
     SelectionRequest,
     SemanticVersion,
     VersionAllowance,
-    Violation,
-    rank_candidates,
 )
+from mlflow_allowance.allowance import AllowanceComparison
+from mlflow_allowance.errors import InvalidVersionError
+from mlflow_allowance.outcomes import Violation
+from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
 
 FLUENT = [
     "check",

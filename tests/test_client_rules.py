@@ -19,24 +19,25 @@ import pytest
 
 from mlflow_allowance import (
     AllowanceClient,
-    AuditKind,
     AuditRecord,
-    DatasetInfo,
     DatasetRef,
-    EnvironmentBusyError,
     InputError,
-    InvalidAllowanceError,
-    InvalidEnvironmentError,
-    InvalidVersionError,
     NoEligibleCandidateError,
     NotFoundError,
-    RegistryError,
-    RollbackRefusedError,
     Selection,
     SelectionRequest,
 )
 from mlflow_allowance._schema import VERSION_TAG, allowance_tag
-from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG
+from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditKind
+from mlflow_allowance.datasets import DatasetInfo
+from mlflow_allowance.errors import (
+    EnvironmentBusyError,
+    InvalidAllowanceError,
+    InvalidEnvironmentError,
+    InvalidVersionError,
+    RegistryError,
+    RollbackRefusedError,
+)
 from tests.fakes import InMemoryRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +79,8 @@ def test_the_fast_lane_never_imports_mlflow() -> None:
     code = """
 import sys
 import tests.test_client_rules
-from mlflow_allowance import AllowanceClient, DatasetInfo, DatasetRef
+from mlflow_allowance import AllowanceClient, DatasetRef
+from mlflow_allowance.datasets import DatasetInfo
 from tests.fakes import InMemoryRegistry
 
 fake = InMemoryRegistry()
@@ -860,9 +862,10 @@ class TestDatasets:
         ):
             getattr(client, operation)("prod", "A", metric="F1", dataset="holdout")
         assert str(raised.value) == (
-            "no dataset 'holdout' has been evaluated on memory://fake: score the versions on it first "
-            "(mlflow allowance evaluate ENV --model M --data PATH --dataset holdout)"
+            "no dataset 'holdout' has been evaluated on memory://fake: score the versions on it first, "
+            "evaluating them on its data under the name holdout"
         )
+        assert raised.value.hints == ("evaluate",)
         assert fake.aliases("A") == {}
 
     @pytest.mark.parametrize("operation", ["select", "promote"])

@@ -12,24 +12,16 @@ from typing import Any
 
 import pytest
 
-from mlflow_allowance import (
-    Candidate,
-    DatasetInfo,
-    DatasetRef,
-    InputError,
-    Score,
-    Selection,
-    SelectionPolicy,
-    SelectionRequest,
-    VersionAllowance,
-    rank_candidates,
-)
+from mlflow_allowance import DatasetRef, InputError, Selection, SelectionRequest, VersionAllowance
 from mlflow_allowance.datasets import (
     EVALUATOR_METRICS,
     MAX_DATASET_NAME,
     METRIC_ALIASES,
+    DatasetInfo,
+    Score,
     evaluator_metric,
 )
+from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
 
 ROOT = Path(__file__).resolve().parent.parent
 WINE = DatasetRef("wine-holdout", "0a64f9dd")
@@ -59,7 +51,8 @@ def test_this_module_never_imports_mlflow() -> None:
     code = """
 import sys
 import tests.test_datasets
-from mlflow_allowance import DatasetRef, SelectionPolicy
+from mlflow_allowance import DatasetRef
+from mlflow_allowance.selection import SelectionPolicy
 SelectionPolicy(metric="F1", dataset=DatasetRef.parse("wine@0a64f9dd")).describe()
 print(",".join(sorted(m for m in sys.modules if m.partition(".")[0] in {"mlflow", "pandas", "sklearn"})))
 """

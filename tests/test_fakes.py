@@ -15,18 +15,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from mlflow_allowance import (
-    AllowanceClient,
-    AuditRecord,
-    DatasetInfo,
-    DatasetRef,
-    InputError,
-    NotFoundError,
-    RegisteredModel,
-    RegistryError,
-    RegistryProtocol,
-    Score,
-)
+from mlflow_allowance import AllowanceClient, AuditRecord, DatasetRef, InputError, NotFoundError
 from mlflow_allowance._schema import (
     SCORE_DATASET,
     SCORE_DIGEST,
@@ -39,6 +28,9 @@ from mlflow_allowance._schema import (
     VERSION_TAG,
 )
 from mlflow_allowance.audit import ENVIRONMENT_TAG, EVENT_TAG, SEQ_TAG, AuditState
+from mlflow_allowance.datasets import DatasetInfo, Score
+from mlflow_allowance.errors import RegistryError
+from mlflow_allowance.testing import RegisteredModel, RegistryProtocol
 from tests.fakes import Call, InMemoryRegistry
 
 PROTOCOL_MEMBERS = sorted(

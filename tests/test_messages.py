@@ -1,12 +1,13 @@
-"""Examples for what error messages may contain: secrets redacted, names within MLflow's limits."""
+"""Examples for what error messages may contain: secrets redacted, names within MLflow's limits, no
+command-line flag below the faces (the setting that would help is in the error's ``hints``)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from mlflow_allowance import InvalidEnvironmentError, InvalidModelNameError
 from mlflow_allowance._environments import (
     MAX_ENVIRONMENT_LENGTH,
     MAX_MODEL_NAME_LENGTH,
@@ -14,7 +15,17 @@ from mlflow_allowance._environments import (
     validate_model_name,
 )
 from mlflow_allowance._schema import allowance_tag, lease_experiment
-from mlflow_allowance.errors import redact
+from mlflow_allowance._uris import check_given_uris, check_store_uri, sqlite_path
+from mlflow_allowance._writeahead import LEASE_SECONDS_ENV, Move, WriteAhead, now_ms
+from mlflow_allowance.audit import AuditRecord
+from mlflow_allowance.errors import (
+    EnvironmentBusyError,
+    InputError,
+    InvalidEnvironmentError,
+    InvalidModelNameError,
+    redact,
+)
+from tests.fakes import InMemoryRegistry
 
 
 class TestRedact:
@@ -119,3 +130,121 @@ class TestModelName:
     def test_the_longest_name_is_accepted(self) -> None:
         name = "m" * MAX_MODEL_NAME_LENGTH
         assert validate_model_name(name) == name
+
+
+class TestStoreUris:
+    """URIs MLflow would act on wrongly are refused before it sees them, without importing it."""
+
+    @pytest.mark.parametrize(
+        ("tracking_uri", "registry_uri", "says"),
+        [
+            pytest.param(
+                "", None, "Invalid tracking URI '': expected e.g. http://localhost:5000", id="empty"
+            ),
+            pytest.param(None, "  ", "Invalid registry URI '  ': expected e.g.", id="blank-registry"),
+            pytest.param(3, None, "Invalid tracking URI 3: expected e.g.", id="not-text"),
+            pytest.param("http://", None, "Invalid tracking URI 'http://': expected a host", id="no-host"),
+            pytest.param(
+                "http://h:99999", None, "Invalid tracking URI 'http://h:99999': Port out of", id="port"
+            ),
+        ],
+    )
+    def test_a_given_uri_that_cannot_work_is_refused(
+        self, tracking_uri: object, registry_uri: object, says: str
+    ) -> None:
+        with pytest.raises(InputError, match=re.escape(says)):
+            check_given_uris(tracking_uri, registry_uri)
+
+    def test_a_sqlite_file_in_a_missing_directory_is_refused(self, tmp_path: Path) -> None:
+        missing = tmp_path / "nowhere"
+        with pytest.raises(InputError) as raised:
+            check_store_uri("tracking", f"sqlite:///{missing}/mlflow.db")
+        assert str(raised.value).endswith(
+            f"the directory '{missing}' does not exist; create it first (MLflow would create it, and a new, "
+            "empty database)"
+        )
+        assert not missing.exists()
+
+    def test_a_sqlite_file_that_is_a_directory_is_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(InputError, match="is a directory, not a database file"):
+            check_store_uri("registry", f"sqlite:///{tmp_path}")
+
+    def test_a_password_in_a_refused_uri_is_not_echoed(self) -> None:
+        with pytest.raises(InputError) as raised:
+            check_store_uri("tracking", "https://alice:s3cr3t@")
+        assert "s3cr3t" not in str(raised.value)
+
+    @pytest.mark.parametrize(
+        "uri",
+        [
+            pytest.param("http://localhost:5000", id="http"),
+            pytest.param("sqlite:///:memory:", id="memory"),
+            pytest.param("databricks", id="other-scheme"),
+        ],
+    )
+    def test_a_usable_uri_passes(self, uri: str) -> None:
+        check_store_uri("tracking", uri)
+
+    @pytest.mark.parametrize(
+        ("uri", "path"),
+        [
+            pytest.param("sqlite:////tmp/m.db", "/tmp/m.db", id="absolute"),
+            pytest.param("sqlite:///m.db?timeout=5", "m.db", id="query"),
+            pytest.param("sqlite:///:memory:", None, id="memory"),
+            pytest.param("sqlite:///file:m?mode=memory&uri=true", None, id="file-uri"),
+            pytest.param("sqlite://", None, id="no-path"),
+        ],
+    )
+    def test_the_sqlite_path(self, uri: str, path: str | None) -> None:
+        assert sqlite_path(uri) == path
+
+
+def _pending_elsewhere(fake: InMemoryRegistry, *, age_s: float) -> None:
+    """A promotion another writer recorded as pending ``age_s`` seconds ago."""
+    details = {"models": ["A"], "stage": None}
+    when = now_ms() - int(age_s * 1000)
+    record = AuditRecord(
+        "promotion", "prod", "A", None, "A/1", "bo", when, "", details, seq=1, state="pending"
+    )
+    fake.another_client().write_audit(record)
+
+
+class TestBusyHints:
+    """A busy environment says so in words and hints at what would help (the CLI renders hints as flags)."""
+
+    def test_a_change_in_progress(self) -> None:
+        fake = InMemoryRegistry()
+        _pending_elsewhere(fake, age_s=1)
+        with pytest.raises(EnvironmentBusyError) as raised:
+            WriteAhead(fake).newest("prod")
+        assert str(raised.value) == (
+            "prod is being changed by bo (promotion - → A/1, 1 s ago); retry, or wait for it"
+        )
+        assert raised.value.hints == ("wait",)
+
+    def test_a_number_claimed_elsewhere(self) -> None:
+        fake = InMemoryRegistry()
+        fake.another_client().claim("prod", 1)
+        move = Move("allowance", "prod", None, None, "<=1.0", "")
+        with pytest.raises(EnvironmentBusyError) as raised:
+            WriteAhead(fake).write(move, None, lambda: None)
+        assert re.fullmatch(
+            r"prod is being changed by another writer \(change 1 was claimed \d+ s ago\); "
+            "retry, or wait for it",
+            str(raised.value),
+        )
+        assert raised.value.hints == ("wait",)
+
+    def test_a_lease_that_ran_out_hints_at_repair(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv(LEASE_SECONDS_ENV, "0.000001")  # half of it is over before the change is made
+        fake = InMemoryRegistry()
+        made: list[str] = []
+        move = Move("allowance", "prod", None, None, "<=1.0", "")
+        with pytest.raises(EnvironmentBusyError) as raised:
+            WriteAhead(fake).write(move, None, lambda: made.append("change"))
+        assert str(raised.value) == (
+            "the lease on prod ran out before the change was made; nothing was changed, and record 1 stays "
+            "pending until the next writer settles it, or a check repairs it"
+        )
+        assert raised.value.hints == ("fix",)
+        assert made == []

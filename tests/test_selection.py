@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from mlflow_allowance import Candidate, Selection, SelectionPolicy, VersionAllowance, rank_candidates
+from mlflow_allowance import Selection, VersionAllowance
 from mlflow_allowance._frozen import FrozenDict
+from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
 
 F1 = "F1"
 

@@ -7,7 +7,9 @@ import pickle
 
 import pytest
 
-from mlflow_allowance import AllowanceError, BumpPart, InvalidVersionError, SemanticVersion
+from mlflow_allowance import AllowanceError, SemanticVersion
+from mlflow_allowance.errors import InvalidVersionError
+from mlflow_allowance.versions import BumpPart
 
 # (text, canonical, is a pre-release)
 VALID = [

@@ -24,7 +24,6 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "Dashboard",
-    "dashboard",
     "gather",
     "is_loopback",
     "page",
@@ -106,33 +105,3 @@ def serve(
         pass
     finally:
         server.server_close()
-
-
-def dashboard(
-    output: str | Path | None = None,
-    *,
-    environments: Sequence[str] | None = None,
-    models: Sequence[str] | None = None,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    tracking_uri: str | None = None,
-    registry_uri: str | None = None,
-) -> Path | None:
-    """Write the dashboard to ``output`` (one self-contained HTML file; returns its path) or, without
-    ``output``, serve it on ``host:port`` (loopback by default) until Ctrl-C, reading MLflow on each load.
-
-    ``environments`` and ``models`` narrow the page; ``tracking_uri``/``registry_uri`` default to MLflow's
-    current ones. Read-only. Raises :class:`~mlflow_allowance.MissingExtraError` without the ``dashboard``
-    extra.
-    """
-    from mlflow_allowance.client import AllowanceClient
-
-    require_extra()
-
-    def client() -> AllowanceClient:
-        return AllowanceClient(tracking_uri, registry_uri)
-
-    if output is not None:
-        return write(output, client(), environments=environments, models=models)
-    serve(client, host=host, port=port, environments=environments, models=models)
-    return None

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from mlflow_allowance._environments import validate_environment, validate_model_name
-from mlflow_allowance.audit import AuditRecord
+from mlflow_allowance.audit import ALIAS_KINDS, AuditRecord
 from mlflow_allowance.errors import redact
-from mlflow_allowance.outcomes import EffectiveAllowance, Violation, resolve_allowance
+from mlflow_allowance.outcomes import EffectiveAllowance, Violation
 from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Selection, Verdict
 
@@ -38,7 +38,6 @@ __all__ = [
 #: Points per model beyond which the chart aggregates (each bucket keeps its lowest and highest value).
 MAX_POINTS = 2000
 #: Audit records that move an alias (the holder's "who, when, why").
-_ALIAS_EVENTS = ("promotion", "rollback", "repair")
 
 #: Reads the logged parameters of runs: run id → {param: value}.
 ParamsReader = Callable[[Sequence[str]], Mapping[str, Mapping[str, str]]]
@@ -131,9 +130,7 @@ def gather(
     registry's ``run_params``, its batched run search)."""
     envs = [validate_environment(e) for e in environments] if environments else None
     wanted = {validate_model_name(m) for m in models} if models else None
-    registry = client._registry
-    registered = [m for m in registry.registered_models() if wanted is None or m.name in wanted]
-    workspace = registry.workspace_tags()
+    registered = [m for m in client.registered_models() if wanted is None or m.name in wanted]
     allowances = [
         a for a in client.list_allowances() if a.model is None or wanted is None or a.model in wanted
     ]
@@ -144,10 +141,10 @@ def gather(
     if not envs:
         return Dashboard(redact(client.tracking_uri), int(time.time() * 1000), ())
     report = client.check(envs[0] if len(envs) == 1 else None)
-    reader = params if params is not None else registry.run_params
+    reader = params if params is not None else client.run_params
     views = tuple(
         _environment(
-            client, env, registered, workspace, allowances, timeline, report.violations, reader, wanted
+            client, env, registered, allowances, timeline, report.violations, reader, wanted
         )
         for env in envs
     )
@@ -203,14 +200,13 @@ def _environment(
     client: AllowanceClient,
     env: str,
     registered: Sequence[RegisteredModel],
-    workspace: Mapping[str, str],
     allowances: Sequence[EffectiveAllowance],
     timeline: Sequence[AuditRecord],
     violations: Sequence[Violation],
     reader: ParamsReader,
     wanted: set[str] | None,
 ) -> EnvironmentView:
-    default = resolve_allowance(env, None, workspace)
+    default = client.get_allowance(env)
     overrides = tuple(a for a in allowances if a.environment == env and a.model is not None)
     history = tuple(r for r in timeline if r.environment == env)
     last = next((r.request for r in history if r.kind == "promotion" and r.request is not None), None)
@@ -264,7 +260,7 @@ def _holders(
         if env not in candidate.aliases:
             continue
         key = candidate.key
-        record = next((r for r in history if r.kind in _ALIAS_EVENTS and r.new == key), None)
+        record = next((r for r in history if r.kind in ALIAS_KINDS and r.new == key), None)
         yield Holder(
             model=candidate.name,
             version=candidate.version,
@@ -279,12 +275,9 @@ def _holders(
 
 
 def _inside(selection: Selection, verdict: Verdict) -> bool:
-    """Whether the version's semantic version is inside the allowance of its model."""
-    if verdict.semver is None:
-        return False
-    return selection.policy.allowance_for(verdict.candidate.name).allows(
-        verdict.semver, prereleases=selection.policy.prereleases
-    )
+    """Whether the version's semantic version is inside the allowance of its model (the rule ``check``
+    applies: a pre-release inside the range is inside)."""
+    return selection.policy.inside(verdict.candidate.name, verdict.semver)
 
 
 def _points(env: str, selection: Selection) -> list[Point]:
@@ -320,7 +313,7 @@ def _params(
     previous = None
     if holder is not None:
         record = next(
-            (r for r in history if r.kind in _ALIAS_EVENTS and r.new == holder.candidate.key and r.old), None
+            (r for r in history if r.kind in ALIAS_KINDS and r.new == holder.candidate.key and r.old), None
         )
         previous = by_key.get(record.old) if record is not None and record.old else None
     columns = (("holder", holder), ("best outside the allowance", outside), ("previous holder", previous))

@@ -29,16 +29,18 @@ from mlflow_allowance import (
     AllowanceClient,
     AllowanceError,
     InputError,
+    NoEligibleCandidateError,
+    NotFoundError,
+    SelectionRequest,
+)
+from mlflow_allowance.errors import (
     InvalidAllowanceError,
     InvalidEnvironmentError,
     InvalidModelNameError,
     InvalidVersionError,
-    NoEligibleCandidateError,
-    NotFoundError,
     RegistryError,
     RegistryUnavailableError,
     RollbackRefusedError,
-    SelectionRequest,
 )
 from mlflow_allowance.testing import free_port
 

@@ -7,7 +7,8 @@ from importlib.metadata import version
 import pytest
 from packaging.version import Version
 
-from mlflow_allowance import AllowanceClient, RegistryError
+from mlflow_allowance import AllowanceClient
+from mlflow_allowance.errors import RegistryError
 from mlflow_allowance.testing import free_port
 
 from .conftest import Cli, Store, error_line

@@ -2,7 +2,7 @@
 
 MLflow's own HTTP defaults (7 retries with a growing backoff, 120 s per answer) take about four minutes to
 report a refused connection; the command line sets MLflow's ``MLFLOW_HTTP_REQUEST_*`` variables to
-:data:`~mlflow_allowance.cli.DEFAULT_RETRIES` and friends, unless the user set them, for one command, and
+:data:`~mlflow_allowance._http.DEFAULT_RETRIES` and friends, unless the user set them, for one command, and
 puts the environment back afterwards. No test times itself: each counts the connections a loopback
 listener saw (one per try) and records the variables in effect while MLflow was connecting, which is what
 bounds the time. The seconds measured are in the report of issue 10.
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from mlflow_allowance.cli import DEFAULT_BACKOFF_FACTOR, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HTTP_ENV
+from mlflow_allowance._http import DEFAULT_BACKOFF_FACTOR, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HTTP_ENV
 from mlflow_allowance.testing import free_port
 
 from .conftest import Cli, Store, error_line

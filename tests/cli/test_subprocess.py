@@ -136,9 +136,10 @@ def test_evaluate_without_the_extra_names_it_in_one_line(promoted_db: Path, tmp_
 def test_select_on_a_dataset_needs_no_pandas(promoted_db: Path, tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
-    from mlflow_allowance import DatasetInfo, DatasetRef
+    from mlflow_allowance import DatasetRef
     from mlflow_allowance._registry import Registry
     from mlflow_allowance._schema import SCORE_DATASET, SCORE_DIGEST, SCORE_MODEL, SCORE_VERSION
+    from mlflow_allowance.datasets import DatasetInfo
 
     store = tmp_path / "store.db"
     shutil.copyfile(promoted_db, store)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mlflow_allowance import AllowanceClient, MissingExtraError
+from mlflow_allowance import AllowanceClient
 from mlflow_allowance._dashboard import page, serve
 from mlflow_allowance._dashboard._render import PAGE_SIZE
+from mlflow_allowance.errors import MissingExtraError
 from tests.fakes import InMemoryRegistry
 
 from .story import play

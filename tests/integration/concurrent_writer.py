@@ -11,12 +11,8 @@ from __future__ import annotations
 import random
 import sys
 
-from mlflow_allowance import (
-    AllowanceClient,
-    EnvironmentBusyError,
-    NoEligibleCandidateError,
-    RollbackRefusedError,
-)
+from mlflow_allowance import AllowanceClient, NoEligibleCandidateError
+from mlflow_allowance.errors import EnvironmentBusyError, RollbackRefusedError
 
 ALLOWANCES = ("<=1.0", "<=2.0", "==2.0", ">=1.0")
 WAIT_S = 120.0

@@ -10,17 +10,19 @@ from mlflow.tracking import MlflowClient
 
 from mlflow_allowance import (
     AllowanceClient,
-    AllowanceComparison,
     InputError,
-    InvalidAllowanceError,
-    InvalidEnvironmentError,
-    InvalidVersionError,
     NoEligibleCandidateError,
     NotFoundError,
-    RollbackRefusedError,
     VersionAllowance,
 )
 from mlflow_allowance._schema import PREFIX, TAG_VALUE_LIMIT
+from mlflow_allowance.allowance import AllowanceComparison
+from mlflow_allowance.errors import (
+    InvalidAllowanceError,
+    InvalidEnvironmentError,
+    InvalidVersionError,
+    RollbackRefusedError,
+)
 
 from .conftest import MakeVersion, aliases_of, registry_state
 

@@ -20,7 +20,7 @@ from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
 import mlflow_allowance
-from mlflow_allowance import AllowanceClient, DatasetRef, Evaluation, InputError, Score, _evaluator
+from mlflow_allowance import AllowanceClient, DatasetRef, Evaluation, InputError, _evaluator
 from mlflow_allowance._schema import (
     SCORE_DATASET,
     SCORE_DIGEST,
@@ -29,6 +29,7 @@ from mlflow_allowance._schema import (
     SCORE_VERSION,
     SCORES_EXPERIMENT,
 )
+from mlflow_allowance.datasets import Score
 
 from .conftest import MakeVersion, aliases_of, registry_state
 
@@ -576,6 +577,14 @@ def test_bad_input_is_an_input_error_and_writes_nothing(
         api.evaluate(env, unique_name, data, **options)
     assert problem in str(raised.value)
     assert tracking_state(mlflow_client, unique_name) == before
+
+
+def test_data_without_a_target_points_to_the_target_setting(wine: Wine) -> None:
+    """The message names no CLI flag; the ``target`` hint is what the CLI renders as ``--target COL``."""
+    with pytest.raises(InputError) as raised:
+        _evaluator.prepare(wine.holdout, target=None, name="wine", model_type=None)
+    assert str(raised.value) == "name the target column of data 'wine'"
+    assert raised.value.hints == ("target",)
 
 
 # (e) outside the allowance -----------------------------------------------------------------------------

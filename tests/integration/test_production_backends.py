@@ -20,16 +20,11 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from mlflow_allowance import (
-    AllowanceClient,
-    AllowanceError,
-    InputError,
-    InvalidModelNameError,
-    NotFoundError,
-)
+from mlflow_allowance import AllowanceClient, AllowanceError, InputError, NotFoundError
 from mlflow_allowance._environments import MAX_ENVIRONMENT_LENGTH, MAX_MODEL_NAME_LENGTH
 from mlflow_allowance._registry import Registry
 from mlflow_allowance._schema import TAG_VALUE_LIMIT, VERSION_TAG, allowance_tag
+from mlflow_allowance.errors import InvalidModelNameError
 from tests.conftest import Backend, DatabaseServer, DatabaseServers
 
 from .conftest import MakeVersion, aliases_of, registry_state

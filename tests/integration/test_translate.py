@@ -1,4 +1,5 @@
-"""How MLflow's errors become the package's: a server's error is not "unreachable", and no secret is echoed.
+"""How MLflow's errors become the package's: a server's error is not "unreachable", no secret is echoed, and
+no message names a command-line flag (what would remedy an error is in its ``hints``).
 
 The messages are the ones MLflow 3's REST client raises (see ``mlflow.utils.rest_utils``); the loopback
 servers of tests/cli/test_bad_input_corpus.py produce them for real.
@@ -10,14 +11,9 @@ import pytest
 from mlflow.exceptions import MlflowException, RestException
 from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
 
-from mlflow_allowance import (
-    AllowanceError,
-    InputError,
-    NotFoundError,
-    RegistryError,
-    RegistryUnavailableError,
-)
-from mlflow_allowance._registry import translated
+from mlflow_allowance import AllowanceError, InputError, NotFoundError
+from mlflow_allowance._mlflow_errors import translated
+from mlflow_allowance.errors import RegistryError, RegistryUnavailableError
 
 pytestmark = pytest.mark.integration
 
@@ -125,7 +121,99 @@ def test_translation(exc: Exception, error: type[AllowanceError], start: str) ->
     message = str(translated_error)
     assert message.startswith(start), message
     assert "s3cr3t" not in message
+    assert " --" not in message
     assert translated_error.__cause__ is exc
+
+
+SERVER = "http://alice:***@127.0.0.1:5000"
+CHECK_URI = "Check the tracking URI and that the server is running"
+
+
+def _no_answer(cause: str) -> MlflowException:
+    """MLflow's error for a request that got no answer, in urllib3's words ``cause``."""
+    return MlflowException(
+        f"API request to {URL} failed with exception HTTPConnectionPool(host='127.0.0.1', port=5000): {cause}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "says", "hints"),
+    [
+        pytest.param(
+            MlflowException(REFUSED),
+            f"{SERVER} refused the connection. {CHECK_URI}",
+            ("tracking_uri",),
+            id="refused",
+        ),
+        pytest.param(
+            _no_answer(
+                "Max retries exceeded (Caused by NameResolutionError: Failed to resolve 'nohost' "
+                "([Errno -2] Name or service not known))"
+            ),
+            f"{SERVER} has a host name that does not resolve. {CHECK_URI}",
+            ("tracking_uri",),
+            id="no-such-host",
+        ),
+        pytest.param(
+            _no_answer("Max retries exceeded (Caused by [Errno 113] No route to host)"),
+            f"{SERVER} has no network route from here. {CHECK_URI}",
+            ("tracking_uri",),
+            id="no-route",
+        ),
+        pytest.param(
+            _no_answer("Read timed out. (read timeout=2)"),
+            f"{SERVER} accepted the connection but did not answer within 2 s. If the server is only slow, "
+            "give it longer",
+            ("timeout",),
+            id="read-timeout",
+        ),
+        pytest.param(
+            _no_answer("Max retries exceeded (Caused by ConnectTimeoutError(connect timeout=5))"),
+            f"{SERVER} did not accept a connection within 5 s. {CHECK_URI}",
+            ("tracking_uri",),
+            id="connect-timeout",
+        ),
+        pytest.param(
+            _no_answer(
+                "Max retries exceeded (Caused by ProtocolError('Connection aborted.', RemoteDisconnected))"
+            ),
+            f"{SERVER} closed the connection without answering. {CHECK_URI}",
+            ("tracking_uri",),
+            id="dropped",
+        ),
+        pytest.param(
+            MlflowException("connection pool is full"),
+            f"connection pool is full. {CHECK_URI}",
+            ("tracking_uri",),
+            id="unrecognised",
+        ),
+    ],
+)
+def test_a_request_without_answer_says_what_happened_and_hints_at_the_setting(
+    exc: MlflowException, says: str, hints: tuple[str, ...]
+) -> None:
+    error = _translated(exc)
+    assert type(error) is RegistryUnavailableError
+    assert str(error) == f"MLflow is unreachable while reading registered model 'm': {says}"
+    assert error.hints == hints
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        pytest.param(MlflowException(_retried(500)), id="server-error"),
+        pytest.param(_rest({"error_code": "INVALID_PARAMETER_VALUE", "message": "bad"}), id="refused"),
+        pytest.param(ConnectionRefusedError(111, "Connection refused"), id="os-error"),
+        pytest.param(MlflowException("boom"), id="other"),
+    ],
+)
+def test_other_errors_hint_at_nothing(exc: Exception) -> None:
+    assert _translated(exc).hints == ()
+
+
+def test_an_error_nothing_maps_passes_through() -> None:
+    with pytest.raises(KeyError), translated("reading registered model 'm'"):
+        raise KeyError("x")
 
 
 def test_a_missing_model_is_named_cut() -> None:

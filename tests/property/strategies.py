@@ -15,7 +15,9 @@ from typing import cast
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from mlflow_allowance import Candidate, InvalidAllowanceError, SelectionPolicy, VersionAllowance
+from mlflow_allowance import VersionAllowance
+from mlflow_allowance.errors import InvalidAllowanceError
+from mlflow_allowance.selection import Candidate, SelectionPolicy
 
 __all__ = [
     "METRIC",
@@ -401,7 +403,6 @@ from typing import Any  # noqa: E402
 
 from mlflow_allowance import (  # noqa: E402
     AllowanceChange,
-    AuditKind,
     AuditRecord,
     CheckReport,
     EffectiveAllowance,
@@ -410,10 +411,11 @@ from mlflow_allowance import (  # noqa: E402
     Promotion,
     Selection,
     SelectionRequest,
-    Violation,
-    rank_candidates,
 )
 from mlflow_allowance._environments import validate_environment, validate_model_name  # noqa: E402
+from mlflow_allowance.audit import AuditKind  # noqa: E402
+from mlflow_allowance.outcomes import Violation  # noqa: E402
+from mlflow_allowance.selection import rank_candidates  # noqa: E402
 
 __all__ += [
     "allowance_changes",
@@ -539,8 +541,13 @@ def selection_policies() -> st.SearchStrategy[SelectionPolicy]:
     return _POLICY_VALUES
 
 
+def _request(models: Any, *, metric: str | None, maximize: bool, **options: Any) -> SelectionRequest:
+    """A request as a caller can make one: minimizing only with a metric to minimize."""
+    return SelectionRequest(models, metric=metric, maximize=maximize or metric is None, **options)
+
+
 _REQUEST_VALUES = st.builds(
-    SelectionRequest,
+    _request,
     _MODEL_NAME_TEXT | st.lists(_MODEL_NAME_TEXT, min_size=1, max_size=3),
     metric=st.none() | _METRIC_NAMES,
     maximize=st.booleans(),
@@ -702,8 +709,8 @@ def allowance_changes() -> st.SearchStrategy[AllowanceChange]:
 # letters and digits.
 # =========================================================================================================
 
-from mlflow_allowance import DatasetInfo, DatasetRef, Evaluation, Score  # noqa: E402
-from mlflow_allowance.datasets import MAX_DATASET_NAME, evaluator_metric  # noqa: E402
+from mlflow_allowance import DatasetRef, Evaluation  # noqa: E402
+from mlflow_allowance.datasets import MAX_DATASET_NAME, DatasetInfo, Score, evaluator_metric  # noqa: E402  # noqa: E402
 
 __all__ += [
     "MLFLOW_METRIC",

@@ -13,14 +13,9 @@ from packaging.specifiers import Specifier, SpecifierSet
 from packaging.version import Version
 
 import mlflow_allowance.allowance as allowance_module
-from mlflow_allowance import (
-    AllowanceComparison,
-    AllowanceError,
-    InvalidAllowanceError,
-    InvalidVersionError,
-    SemanticVersion,
-    VersionAllowance,
-)
+from mlflow_allowance import AllowanceError, SemanticVersion, VersionAllowance
+from mlflow_allowance.allowance import AllowanceComparison
+from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError
 from tests.packaging_rules import FILTER_PATHS, packaging_oracle
 
 from .strategies import (

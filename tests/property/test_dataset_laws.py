@@ -7,8 +7,9 @@ import dataclasses
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mlflow_allowance import Candidate, DatasetRef, InputError, SelectionPolicy, rank_candidates
+from mlflow_allowance import DatasetRef, InputError
 from mlflow_allowance.datasets import MAX_DATASET_NAME
+from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
 
 from .strategies import (
     METRIC,

@@ -9,13 +9,9 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from packaging.version import InvalidVersion, Version
 
-from mlflow_allowance import (
-    Candidate,
-    InvalidAllowanceError,
-    SelectionPolicy,
-    VersionAllowance,
-    rank_candidates,
-)
+from mlflow_allowance import VersionAllowance
+from mlflow_allowance.errors import InvalidAllowanceError
+from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
 
 from .strategies import METRIC, VERSION_POOL, candidate_lists, candidates, policies, pool_allowances
 

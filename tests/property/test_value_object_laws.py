@@ -16,24 +16,21 @@ from packaging.version import Version
 from mlflow_allowance import (
     AllowanceChange,
     AuditRecord,
-    Candidate,
     CheckReport,
-    DatasetInfo,
     DatasetRef,
     EffectiveAllowance,
     Evaluation,
-    InvalidAllowanceError,
-    InvalidVersionError,
     ModelVersionInfo,
     Promotion,
-    Score,
     Selection,
-    SelectionPolicy,
     SelectionRequest,
     SemanticVersion,
     VersionAllowance,
-    Violation,
 )
+from mlflow_allowance.datasets import DatasetInfo, Score
+from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError
+from mlflow_allowance.outcomes import Violation
+from mlflow_allowance.selection import Candidate, SelectionPolicy
 
 from .strategies import (
     allowance_changes,

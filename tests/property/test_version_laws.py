@@ -6,7 +6,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from mlflow_allowance import BumpPart, SemanticVersion
+from mlflow_allowance import SemanticVersion
+from mlflow_allowance.versions import BumpPart
 
 from .strategies import versions
 
