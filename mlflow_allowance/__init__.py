@@ -11,7 +11,7 @@ whose names start with ``_`` are internal.
 
 from __future__ import annotations as _annotations  # bound privately: the namespace is exactly __all__
 
-from typing import TYPE_CHECKING as _TYPE_CHECKING
+import typing as _typing
 
 from mlflow_allowance import _deprecation
 from mlflow_allowance._fluent import (
@@ -125,7 +125,7 @@ _MOVED = {
     "resolve_allowance": "mlflow_allowance.outcomes",
 }
 
-if not _TYPE_CHECKING:  # type checkers see only the new spelling, so they point callers to it
+if not _typing.TYPE_CHECKING:  # type checkers see only the new spelling, so they point callers to it
 
     def __getattr__(name: str) -> object:
         """The objects that moved to a submodule, with a warning naming where (PEP 562)."""

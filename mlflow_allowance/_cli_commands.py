@@ -488,11 +488,6 @@ def tag_version(
                 "tag-version -m AImodel 3 2.0"
             )
         model, registry_version, semver = registry_version, semver, legacy
-        command = ctx.command_path
-        warn(
-            f"`{command} NAME REGISTRY_VERSION SEMVER` is deprecated and stops working in "
-            f"{_DEPRECATED_UNTIL}: write `{command} --model {model} {registry_version} {semver}`"
-        )
     elif legacy is not None:
         raise InputError(
             f"Got unexpected extra argument {legacy!r}: tag-version --model NAME REGISTRY_VERSION SEMVER"
@@ -500,6 +495,12 @@ def tag_version(
     check(model=model, semver=semver)
     info = client(ctx).set_version(model, registry_version, semver)
     _emit(as_json, info.to_dict(), f"{info.name}/{info.version}: semantic version {info.semver}")
+    if legacy is not None:  # after the result: a failure stays one line
+        command = ctx.command_path
+        warn(
+            f"`{command} NAME REGISTRY_VERSION SEMVER` is deprecated and stops working in "
+            f"{_DEPRECATED_UNTIL}: write `{command} --model {model} {registry_version} {semver}`"
+        )
 
 
 # Dashboard --------------------------------------------------------------------------------------------------
@@ -539,13 +540,13 @@ def dashboard(
     from mlflow_allowance import _dashboard as board
 
     environments = [*(env or ()), *(env_option or ())]
+    check(envs=environments, models=model)
     if env_option:
         names = " ".join(env_option)
         warn(
             f"`{ctx.command_path} --env ENV` is deprecated and stops working in {_DEPRECATED_UNTIL}: "
             f"name the environments first, `{ctx.command_path} {names}`"
         )
-    check(envs=environments, models=model)
     board.require_extra()
     allowance = client(ctx)
     if output is not None:

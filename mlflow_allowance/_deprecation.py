@@ -65,7 +65,7 @@ def renamed_keyword(old: str, new: str) -> Callable[[Callable[_P, _R]], Callable
             return function(*args, **kwargs)
 
         call.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
-        del call.__wrapped__  # type: ignore[attr-defined]  # the signature above is the whole truth
+        del call.__wrapped__  # the signature above is the whole truth
         return call
 
     return decorate

@@ -110,3 +110,6 @@ def dashboard(
         return write(output, client(), environments=environments, models=models)
     serve(client, host=host, port=port, environments=environments, models=models)
     return None
+
+
+dashboard.__module__ = __name__.rpartition(".")[0]  # shown as mlflow_allowance.dashboard, like the others

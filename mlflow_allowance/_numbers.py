@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from mlflow_allowance.versions import InputTypeError
 
-__all__ = ["NON_FINITE", "decode_number", "encode_number", "json_safe", "number_key"]
+__all__ = ["NON_FINITE", "decode_number", "encode_number", "json_safe", "number_key", "number_source"]
 
 #: The strings that stand for the non-finite floats in JSON.
 NON_FINITE: Final = ("NaN", "Infinity", "-Infinity")
@@ -61,6 +61,15 @@ def decode_number(value: float | str) -> float:
     """The float :func:`encode_number` wrote (a number, or one of :data:`NON_FINITE`); ``ValueError`` if
     ``value`` is no number, ``TypeError`` if it is neither text nor a number."""
     return float(value)
+
+
+def number_source(value: float) -> str:
+    """``value`` as Python source that evaluates to it (``repr`` writes NaN as ``nan``, which does not).
+
+    >>> [number_source(x) for x in (0.5, float("nan"), -float("inf"))]
+    ['0.5', "float('nan')", "float('-inf')"]
+    """
+    return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
 
 
 def number_key(value: float) -> object:

@@ -87,6 +87,10 @@ class VersionAllowance:
     __slots__ = ("_arbitrary_cache", "_key", "_prereleases_cache", "_specs", "_standard_cache")
     _specs: tuple[Specifier, ...]
     _key: frozenset[object]
+    # Computed on first use (a slot left empty until then).
+    _prereleases_cache: bool
+    _standard_cache: SpecifierSet | None
+    _arbitrary_cache: tuple[str, ...]
 
     def __init__(self, clauses: str | VersionAllowance | Iterable[str | Specifier] = ()) -> None:
         """Build an allowance from what people type: a string, an iterable of clauses, or an allowance.

@@ -7,7 +7,7 @@ outcome back. MLflow is imported only when a client is constructed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -15,7 +15,7 @@ from mlflow_allowance._deprecation import renamed_keyword
 from mlflow_allowance._environments import validate_environment, validate_model_name
 from mlflow_allowance._reconcile import Reconciler
 from mlflow_allowance._schema import VERSION_TAG, allowance_tag, environments_of
-from mlflow_allowance._scoring import Progress, check_jobs, dataset_ref, score
+from mlflow_allowance._scoring import check_jobs, dataset_ref, score
 from mlflow_allowance._seam import ScoringTarget
 from mlflow_allowance._writeahead import Move, WriteAhead, allowance_text, retrying, split_key
 from mlflow_allowance.allowance import VersionAllowance
@@ -278,7 +278,7 @@ class AllowanceClient:
         target: str | None = None,
         jobs: int = 1,
         retry_failed: bool = False,
-        progress: Progress | None = None,
+        progress: Callable[[int, int, float], None] | None = None,
     ) -> Promotion:
         """Point ``@environment`` at the version :meth:`select` picks, and record it in the audit trail.
 
@@ -407,7 +407,7 @@ class AllowanceClient:
         retry_failed: bool = False,
         jobs: int = 1,
         artifacts: bool = False,
-        progress: Progress | None = None,
+        progress: Callable[[int, int, float], None] | None = None,
     ) -> Evaluation:
         """Score every version of ``models`` within ``environment``'s allowance that has no score on
         ``data`` yet, with MLflow's own evaluator (``mlflow.models.evaluate``); needs the ``evaluate`` extra.

@@ -22,7 +22,7 @@ from mlflow_allowance._schema import allowance_tag
 from mlflow_allowance.allowance import AllowanceComparison, VersionAllowance
 from mlflow_allowance.audit import AuditRecord
 from mlflow_allowance.datasets import DatasetInfo, Score
-from mlflow_allowance.errors import InvalidAllowanceError
+from mlflow_allowance.errors import InputError, InvalidAllowanceError, shown
 from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Selection
 
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 AllowanceSource = Literal["model", "default", "unset"]
+_SOURCES = ("model", "default", "unset")
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,25 @@ class EffectiveAllowance:
     """The allowance an environment applies to a model, and where it came from.
 
     ``source`` is ``"model"`` for a per-model override, ``"default"`` for the workspace-wide default and
-    ``"unset"`` when neither exists (then every final version is allowed: ``*``).
+    ``"unset"`` when neither exists (then every final version is allowed: ``*``); any other source is an
+    :class:`~mlflow_allowance.errors.InputError`:
+
+    >>> EffectiveAllowance("prod", None, VersionAllowance("<=1.0"), "bogus")
+    Traceback (most recent call last):
+    ...
+    mlflow_allowance.errors.InputError: Invalid allowance source 'bogus': expected one of 'model', ...
     """
 
     environment: str
     model: str | None
     allowance: VersionAllowance
     source: AllowanceSource
+
+    def __post_init__(self) -> None:
+        if self.source not in _SOURCES:
+            raise InputError(
+                f"Invalid allowance source {shown(self.source)}: expected one of {_listed(_SOURCES)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -85,15 +98,16 @@ class EffectiveAllowance:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EffectiveAllowance:
         """The record :meth:`to_dict` described."""
-        source = data["source"]
-        if source not in ("model", "default", "unset"):
-            raise InvalidAllowanceError(f"Invalid allowance source {source!r}")
         return cls(
             data["environment"],
             data.get("model"),
             VersionAllowance.parse(data["allowance"]),
-            cast(AllowanceSource, source),
+            cast(AllowanceSource, data["source"]),
         )
+
+
+def _listed(choices: tuple[str, ...]) -> str:
+    return ", ".join(repr(choice) for choice in choices)
 
 
 def resolve_allowance(
@@ -351,7 +365,9 @@ class Violation:
 
     def __post_init__(self) -> None:
         if self.kind not in _VIOLATION_KINDS:
-            raise ValueError(f"Invalid violation kind {self.kind!r}: expected one of {_VIOLATION_KINDS}")
+            raise InputError(
+                f"Invalid violation kind {shown(self.kind)}: expected one of {_listed(_VIOLATION_KINDS)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

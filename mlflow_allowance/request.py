@@ -22,7 +22,7 @@ from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.datasets import DatasetRef
 from mlflow_allowance.errors import InputError, shown
-from mlflow_allowance.selection import _OPTION_FIELDS, SelectionPolicy, judging_options
+from mlflow_allowance.selection import _OPTION_FIELDS, SelectionPolicy, _judging_options
 
 __all__ = ["SelectionRequest"]
 
@@ -67,7 +67,7 @@ class SelectionRequest:
     ) -> None:
         set_ = object.__setattr__
         set_(self, "models", _model_names(models))
-        options = judging_options(metric, maximize, required_tags, prereleases, dataset)
+        options = _judging_options(metric, maximize, required_tags, prereleases, dataset)
         if options[0] is None and options[1] is False:
             raise InputError("minimizing needs a metric: without one the latest semantic version wins")
         for name, value in zip(_OPTION_FIELDS, options, strict=True):

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlflow_allowance._frozen import FrozenDict
+from mlflow_allowance._numbers import decode_number, encode_number, number_key, number_source
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.datasets import DatasetRef, evaluator_metric
 from mlflow_allowance.errors import InputError, shown
-from mlflow_allowance.versions import SemanticVersion, _parse_or_none
+from mlflow_allowance.versions import InputTypeError, SemanticVersion, _parse_or_none, version_key
 
 __all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "rank_candidates", "within"]
 
@@ -49,13 +50,22 @@ _MAX_METRIC_NAME = 250
 _MLFLOW_INFINITY = sys.float_info.max
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Candidate:
     """One registry version that may compete for an environment.
 
     ``version`` is the registry's integer version; ``semver`` the semantic version text it carries (or
     ``None``); ``created_at`` milliseconds since the epoch, as MLflow reports it; ``stage`` the legacy
-    registry stage (``Production``, ``Staging``, ...), if any.
+    registry stage (``Production``, ``Staging``, ...), if any. A metric must be a number (or its text);
+    equality takes NaN as equal to NaN, so a candidate equals its own copies. The repr is the call that
+    builds it:
+
+    >>> Candidate("AImodel", 2, "1.0", metrics={"F1": float("nan")}, tags={"validated": "true"})
+    Candidate('AImodel', 2, '1.0', metrics={'F1': float('nan')}, tags={'validated': 'true'})
+    >>> Candidate("AImodel", 2, metrics={"F1": "high"})
+    Traceback (most recent call last):
+    ...
+    mlflow_allowance.errors.InputError: Invalid metric 'F1' of AImodel/2: 'high' is not a number
     """
 
     name: str
@@ -72,21 +82,66 @@ class Candidate:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"Candidate name must be a non-empty string, not {shown(self.name)}")
+            raise InputTypeError(f"Candidate name must be a non-empty string, not {shown(self.name)}")
         if isinstance(self.version, bool) or not isinstance(self.version, int):
-            raise TypeError(
+            raise InputTypeError(
                 f"Candidate version must be the registry's int version, not {shown(self.version)}"
             )
         if self.semver is not None and not isinstance(self.semver, str):
-            raise TypeError(f"Candidate semver must be a string or None, not {shown(self.semver)}")
-        object.__setattr__(self, "metrics", FrozenDict({str(k): float(v) for k, v in self.metrics.items()}))
+            raise InputTypeError(f"Candidate semver must be a string or None, not {shown(self.semver)}")
+        metrics = {str(k): _decode_number(self.key, str(k), v) for k, v in self.metrics.items()}
+        object.__setattr__(self, "metrics", FrozenDict(metrics))
         object.__setattr__(self, "tags", FrozenDict({str(k): str(v) for k, v in self.tags.items()}))
         object.__setattr__(self, "aliases", tuple(self.aliases))
+
+    def _key(self) -> tuple[object, ...]:
+        """What equality and hashing compare: every field, each NaN metric equal to any other."""
+        metrics = frozenset((name, number_key(value)) for name, value in self.metrics.items())
+        return (
+            self.name,
+            self.version,
+            self.semver,
+            metrics,
+            self.tags,
+            self.status,
+            self.created_at,
+            self.aliases,
+            self.run_id,
+            self.stage,
+            self.failure,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Candidate)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        """The call that builds this candidate: positional name, version and semver, then every field that
+        is not its default."""
+        parts = [repr(self.name), repr(self.version)]
+        if self.semver is not None:
+            parts.append(repr(self.semver))
+        if self.metrics:
+            items = ", ".join(f"{name!r}: {number_source(value)}" for name, value in self.metrics.items())
+            parts.append(f"metrics={{{items}}}")
+        if self.tags:
+            parts.append(f"tags={dict(self.tags)!r}")
+        defaults = (("status", READY), ("created_at", 0), ("aliases", ()), ("run_id", None))
+        for name, default in (*defaults, ("stage", None), ("failure", None)):
+            value = getattr(self, name)
+            if value != default:
+                parts.append(f"{name}={value!r}")
+        return f"Candidate({', '.join(parts)})"
 
     @property
     def key(self) -> str:
         """``name/version``, how people refer to a registry version."""
-        return f"{self.name}/{self.version}"
+        return version_key(self.name, self.version)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (non-finite metrics as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``)."""
@@ -94,7 +149,7 @@ class Candidate:
             "name": self.name,
             "version": self.version,
             "semver": self.semver,
-            "metrics": {key: _encode_number(value) for key, value in self.metrics.items()},
+            "metrics": {key: encode_number(value) for key, value in self.metrics.items()},
             "tags": dict(self.tags),
             "status": self.status,
             "created_at": self.created_at,
@@ -111,7 +166,7 @@ class Candidate:
             name=data["name"],
             version=int(data["version"]),
             semver=data.get("semver"),
-            metrics={key: _decode_number(value) for key, value in (data.get("metrics") or {}).items()},
+            metrics=data.get("metrics") or {},
             tags=data.get("tags") or {},
             status=data.get("status", READY),
             created_at=int(data.get("created_at", 0)),
@@ -160,7 +215,7 @@ class SelectionPolicy:
     ) -> None:
         set_ = object.__setattr__
         set_(self, "allowance", _allowance(allowance, "allowance"))
-        options = judging_options(metric, maximize, required_tags, prereleases, dataset)
+        options = _judging_options(metric, maximize, required_tags, prereleases, dataset)
         for name, value in zip(_OPTION_FIELDS, options, strict=True):
             set_(self, name, value)
         if model_allowances is None:
@@ -180,7 +235,7 @@ class SelectionPolicy:
         model_allowances: Mapping[str, VersionAllowance],
         options: tuple[str | None, bool, FrozenDict[str, str], bool | None, DatasetRef | None],
     ) -> SelectionPolicy:
-        """A policy from options :func:`judging_options` already checked (a :class:`SelectionRequest`'s):
+        """A policy from options :func:`_judging_options` already checked (a :class:`SelectionRequest`'s):
         validated once, where the request was made."""
         policy = object.__new__(cls)
         object.__setattr__(policy, "allowance", allowance)
@@ -416,11 +471,11 @@ def within(allowance: VersionAllowance, semver: SemanticVersion) -> bool:
     return allowance.allows(semver, prereleases=True)
 
 
-#: The fields :func:`judging_options` checks, in its order: shared by the request and the policy.
+#: The fields :func:`_judging_options` checks, in its order: shared by the request and the policy.
 _OPTION_FIELDS = ("metric", "maximize", "required_tags", "prereleases", "dataset")
 
 
-def judging_options(
+def _judging_options(
     metric: object,
     maximize: object,
     required_tags: Mapping[str, str] | None,
@@ -556,16 +611,16 @@ def _json_number(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) or math.isinf(value) else value
 
 
-def _encode_number(value: float) -> float | str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
-def _decode_number(value: float | str) -> float:
-    return float(value)
+def _decode_number(candidate: str, name: str, value: object) -> float:
+    """Metric ``name`` of ``candidate`` as a float: a number, or its text (``"NaN"``, ``"Infinity"`` and
+    ``"-Infinity"`` as :func:`~mlflow_allowance._numbers.encode_number` writes them, ``"0.93"``)."""
+    what = f"Invalid metric {shown(name)} of {candidate}: {shown(value)} is not a number"
+    try:
+        return decode_number(value)  # type: ignore[arg-type]  # a str, or anything float() takes
+    except TypeError:
+        raise InputTypeError(f"{what} ({type(value).__name__})") from None
+    except (ValueError, OverflowError):
+        raise InputError(what) from None
 
 
 def _winner_dict(verdict: Verdict) -> dict[str, Any]:

@@ -52,6 +52,9 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", max_examples=500)
 # The floor stage (scripts/dev.py): the same laws on the oldest packaging, which is several times slower.
 settings.register_profile("floor", derandomize=True, deadline=None, print_blob=True, max_examples=40)
+# Before a release (DEVELOPERS.md): 15 times CI's examples, random rather than derandomized so each run
+# explores new ground; a failure prints its blob, and the example it found is pinned with @example.
+settings.register_profile("deep", derandomize=False, deadline=None, print_blob=True, max_examples=3000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SERVER_START_TIMEOUT_S = 90.0

@@ -234,7 +234,9 @@ MALFORMED = [
     pytest.param("   ", "it is empty", id="blank"),
     pytest.param("abc", "expected PEP 440 specifiers", id="word"),
     pytest.param("<=", "expected PEP 440 specifiers", id="operator-only"),
-    pytest.param(">=1.0,", "(in '')", id="trailing-comma"),
+    pytest.param(">=1.0,", "an empty clause after the last comma (a trailing comma)", id="trailing-comma"),
+    pytest.param(",>=1.0", "an empty clause before the first comma (a leading comma)", id="leading-comma"),
+    pytest.param(">=1.0,,<2.0", "an empty clause between two commas", id="two-commas"),
     pytest.param(">=1.0 <2.0", "expected PEP 440 specifiers", id="missing-comma"),
     pytest.param(">=1.0;<2.0", "expected PEP 440 specifiers", id="semicolon"),
     pytest.param("=>1.0", "expected PEP 440 specifiers", id="reversed-operator"),
@@ -506,8 +508,19 @@ class TestVersionAllowance:
         assert (hash(P(left)) == hash(P(right))) is equal
         assert len({P(left), P(right)}) == (1 if equal else 2)
 
-    def test_not_equal_to_its_text(self) -> None:
-        assert P("<=2.0") != "<=2.0"
+    @pytest.mark.parametrize(
+        ("typed", "text", "equal"),
+        [
+            pytest.param("<=2.0", "<=2.0", True, id="its-text"),
+            pytest.param("<=2.0", "<=2", True, id="an-equal-allowance"),
+            pytest.param("<=2.0", "<2.0", False, id="another-allowance"),
+            pytest.param("<=2.0", "banana", False, id="not-an-allowance"),
+        ],
+    )
+    def test_equal_to_the_text_of_an_equal_allowance(self, typed: str, text: str, equal: bool) -> None:
+        """As packaging's ``SpecifierSet`` is; its hash stays the allowance's (packaging's too)."""
+        assert (P(typed) == text) is equal
+        assert (text == P(typed)) is equal
 
     @pytest.mark.parametrize(("typed", "canonical"), SYNTAX)
     def test_pickle_round_trips(self, typed: str, canonical: str) -> None:

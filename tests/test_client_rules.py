@@ -368,9 +368,15 @@ class TestSelectionRequestOrKeywords:
         assert fake.calls == Counter()
 
     def test_keyword_defaults_are_not_options(self, client: AllowanceClient, fake: InMemoryRegistry) -> None:
+        """Keywords left at their defaults beside a request are no second set of options: the selection is
+        the request's own."""
         fake.add_version("A", "1.0")
+        fake.add_version("A", "2.0")
         selection = client.select("prod", SelectionRequest("A"), maximize=True, required_tags={})
+        assert selection == client.select("prod", SelectionRequest("A"))
         assert selection.winner is not None
+        winner = selection.winner
+        assert (winner.candidate.key, winner.reason) == ("A/2", "winner: latest within * (2.0)")
 
 
 class TestPromote:

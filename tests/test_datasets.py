@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from mlflow_allowance.datasets import (
     evaluator_metric,
 )
 from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
+from mlflow_allowance.versions import InputTypeError
 
 ROOT = Path(__file__).resolve().parent.parent
 WINE = DatasetRef("wine-holdout", "0a64f9dd")
@@ -74,13 +76,16 @@ class TestDatasetRef:
             pytest.param("x" * MAX_DATASET_NAME, "x" * MAX_DATASET_NAME, None, id="longest-name"),
             pytest.param("w@" + "f" * 64, "w", "f" * 64, id="longest-digest"),
             pytest.param("vin-été@1", "vin-été", "1", id="unicode-letters"),
+            pytest.param(" wine @ abc ", "wine", "abc", id="blanks-around-the-at-sign"),
+            pytest.param("wine\t@\tabc", "wine", "abc", id="tabs-around-the-at-sign"),
+            pytest.param("holdout v2 @0a64f9dd", "holdout v2", "0a64f9dd", id="blank-after-a-spaced-name"),
         ],
     )
     def test_parse(self, text: str, name: str, digest: str | None) -> None:
         ref = DatasetRef.parse(text)
         assert (ref.name, ref.digest, ref.pinned) == (name, digest, digest is not None)
         assert ref == DatasetRef(name, digest)
-        assert str(ref) == text.strip()
+        assert str(ref) == (name if digest is None else f"{name}@{digest}")
 
     @pytest.mark.parametrize(
         ("text", "problem"),
@@ -136,10 +141,45 @@ class TestDatasetRef:
         with pytest.raises(InputError, match=r"Invalid dataset (name|digest)"):
             DatasetRef(name, digest)
 
-    @pytest.mark.parametrize("value", [None, 7, b"wine", ["wine"]])
+    @pytest.mark.parametrize(
+        "value",
+        [
+            pytest.param(None, id="none"),
+            pytest.param(7, id="int"),
+            pytest.param(b"wine", id="bytes"),
+            pytest.param(["wine"], id="list"),
+        ],
+    )
     def test_parse_needs_text(self, value: Any) -> None:
-        with pytest.raises(TypeError, match="a dataset reference must be text"):
+        """A wrong type is one error, as for ``SemanticVersion.parse``: an InputError and a TypeError."""
+        with pytest.raises(InputTypeError) as raised:
             DatasetRef.parse(value)
+        assert isinstance(raised.value, InputError)
+        assert isinstance(raised.value, TypeError)
+        assert str(raised.value) == (
+            f"Invalid dataset reference {value!r}: expected text NAME or NAME@DIGEST, "
+            f"not {type(value).__name__}"
+        )
+
+    @pytest.mark.parametrize(
+        ("refs", "ordered"),
+        [
+            pytest.param([DatasetRef("a", "x"), DatasetRef("a")], ["a", "a@x"], id="unpinned-sorts-first"),
+            pytest.param(
+                [DatasetRef("b"), DatasetRef("a", "y"), DatasetRef("a", "x")],
+                ["a@x", "a@y", "b"],
+                id="name-then-digest",
+            ),
+        ],
+    )
+    def test_sorting_mixes_pinned_and_unpinned(self, refs: list[DatasetRef], ordered: list[str]) -> None:
+        assert [str(ref) for ref in sorted(refs)] == ordered
+        assert DatasetRef("a") < DatasetRef("a", "x") <= DatasetRef("a", "x") < DatasetRef("b")
+        assert max(refs) == sorted(refs)[-1]
+
+    def test_ordering_against_another_type_is_a_type_error(self) -> None:
+        with pytest.raises(TypeError):
+            _ = DatasetRef("a") < "a"
 
     def test_of_takes_a_reference_text_or_an_mlflow_dataset(self) -> None:
         assert DatasetRef.of(WINE) is WINE
@@ -236,13 +276,34 @@ class TestScore:
         again = Score.from_dict(json.loads(json.dumps(score.to_dict())))
         assert (again, again.failed, dict(again.metrics)) == (score, True, {})
 
-    def test_a_non_finite_metric_crosses_strict_json_as_null_and_comes_back_nan(self) -> None:
-        score = Score("AImodel", 3, WINE, {"log_loss": math.inf, "f1_score": 0.5})
+    @pytest.mark.parametrize(
+        ("value", "written"),
+        [
+            pytest.param(math.nan, "NaN", id="nan"),
+            pytest.param(math.inf, "Infinity", id="inf"),
+            pytest.param(-math.inf, "-Infinity", id="minus-inf"),
+        ],
+    )
+    def test_a_non_finite_metric_crosses_strict_json_as_its_name(self, value: float, written: str) -> None:
+        """One spelling of non-finite numbers, as Candidate writes them; the score comes back equal."""
+        score = Score("AImodel", 3, WINE, {"log_loss": value, "f1_score": 0.5})
         data = json.loads(json.dumps(score.to_dict(), allow_nan=False))
-        assert data["metrics"] == {"log_loss": None, "f1_score": 0.5}
+        assert data["metrics"] == {"log_loss": written, "f1_score": 0.5}
+        again = Score.from_dict(data)
+        assert again == score
+        assert hash(again) == hash(score)
+
+    def test_null_as_0_2_wrote_a_non_finite_metric_reads_as_nan(self) -> None:
+        data = {**Score("AImodel", 3, WINE).to_dict(), "metrics": {"log_loss": None, "f1_score": 0.5}}
         again = Score.from_dict(data)
         assert math.isnan(again.metrics["log_loss"])
         assert again.metrics["f1_score"] == 0.5
+
+    def test_a_nan_score_equals_its_pickle(self) -> None:
+        score = Score("AImodel", 3, WINE, {"log_loss": math.nan})
+        again = pickle.loads(pickle.dumps(score))
+        assert again == score
+        assert hash(again) == hash(score)
 
     def test_metrics_are_frozen(self) -> None:
         score = Score("AImodel", 3, WINE, {"f1_score": 0.9})

@@ -402,6 +402,27 @@ CONSTRUCTED = (
 )
 #: What a module-level function is shown under: ``import mlflow_allowance as allowance``, or in full.
 MODULE_NAMES = ("allowance", "mlflow_allowance")
+_PUBLIC_MODULES = (
+    "allowance",
+    "audit",
+    "datasets",
+    "errors",
+    "outcomes",
+    "request",
+    "selection",
+    "testing",
+    "versions",
+)
+#: A bare name on a page: a name of ``mlflow_allowance.__all__`` or of a public submodule's ``__all__``
+#: (``Candidate`` of ``mlflow_allowance.selection``, ``RegisteredModel`` of ``mlflow_allowance.testing``).
+PUBLIC_NAMES: dict[str, Any] = {
+    name: getattr(module, name)
+    for module in [
+        *(importlib.import_module(f"mlflow_allowance.{name}") for name in _PUBLIC_MODULES),
+        mlflow_allowance,
+    ]
+    for name in module.__all__
+}
 _SIGNATURE_START = re.compile(r"^(?P<target>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\(")
 _KIND_MARK = {
     inspect.Parameter.POSITIONAL_ONLY: "positional-only ",
@@ -471,8 +492,8 @@ def real_signature(target: str) -> tuple[inspect.Signature, type | None]:
         assert attr in mlflow_allowance.__all__, f"{target}: {attr!r} is not in mlflow_allowance.__all__"
         assert inspect.isfunction(function), f"{target}: mlflow_allowance.{attr} is not a function"
         return inspect.signature(function), None
-    found = getattr(mlflow_allowance, head, None)
-    assert head in mlflow_allowance.__all__, f"{target}: not client.<method>, allowance.<function> or a name"
+    found = PUBLIC_NAMES.get(head)
+    assert head in PUBLIC_NAMES, f"{target}: not client.<method>, allowance.<function> or a public name"
     if not attr and inspect.isfunction(found):
         return inspect.signature(found), None
     cls = found
@@ -551,7 +572,7 @@ def _real_default(parameter: inspect.Parameter, cls: type | None, shown_default:
         return ast.unparse(ast.parse(repr(parameter.default), mode="eval"))
     made = factory()
     if shown_default is not None:
-        names = {name: getattr(mlflow_allowance, name) for name in mlflow_allowance.__all__}
+        names = dict(PUBLIC_NAMES)
         if eval(shown_default, names) == made:  # the page's own text, e.g. {} for a FrozenDict()
             return shown_default
     return f"{made!r} (made by a default factory)"
@@ -665,7 +686,7 @@ def public_targets() -> list[str]:
     ]
     for name in CONSTRUCTED:
         targets.append(name)
-        for attribute, member in vars(getattr(mlflow_allowance, name)).items():
+        for attribute, member in vars(PUBLIC_NAMES[name]).items():
             if not attribute.startswith("_") and (
                 inspect.isfunction(member) or isinstance(member, classmethod)
             ):

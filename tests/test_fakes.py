@@ -33,10 +33,15 @@ from mlflow_allowance.errors import RegistryError
 from mlflow_allowance.testing import RegisteredModel, RegistryProtocol
 from tests.fakes import Call, InMemoryRegistry
 
+#: Every member of the protocol and of the parts it is made of (``ModelRegistry``, ``ScoreStore``, ...).
 PROTOCOL_MEMBERS = sorted(
-    name
-    for name, value in vars(RegistryProtocol).items()
-    if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, property))
+    {
+        name
+        for part in RegistryProtocol.__mro__
+        if part.__module__ == RegistryProtocol.__module__
+        for name, value in vars(part).items()
+        if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, property))
+    }
 )
 LONG = "x" * TAG_VALUE_LIMIT
 #: The first tag of an audit record's details JSON.
@@ -67,7 +72,10 @@ class TestProtocol:
         assert registry.tracking_uri == "memory://fake"
 
     def test_protocol_members_are_found(self) -> None:
-        assert {"tracking_uri", "candidates", "write_audit", "read_audit"} <= set(PROTOCOL_MEMBERS)
+        assert {"tracking_uri", "candidates", "write_audit", "read_audit", "scores", "claim"} <= set(
+            PROTOCOL_MEMBERS
+        )
+        assert len(PROTOCOL_MEMBERS) == 28
 
     @pytest.mark.parametrize("name", PROTOCOL_MEMBERS)
     def test_member_has_the_protocols_signature(self, name: str) -> None:

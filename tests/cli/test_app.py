@@ -77,3 +77,32 @@ def test_completion_script_for_bash() -> None:
     result = runner.invoke(app, ["--show-completion", "bash"], prog_name="mlflow-allowance")
     assert result.exit_code == 0
     assert "_MLFLOW_ALLOWANCE_COMPLETE=complete_bash" in result.stdout
+
+
+def test_model_means_one_thing_in_every_command() -> None:
+    """``--model/-m NAME`` is always the registered model (or models) the command is about."""
+    import typer
+
+    group = typer.main.get_command(app)
+    found = 0
+    for name, command in getattr(group, "commands", {}).items():
+        for param in command.params:
+            opts = set(getattr(param, "opts", ()))
+            if opts & {"--model", "-m"}:
+                found += 1
+                assert opts == {"--model", "-m"}, name
+                assert param.metavar == "NAME", name
+                assert str(getattr(param, "help", "")).startswith("The registered model "), name
+    assert found == 12
+
+
+def test_the_http_settings_need_no_typer() -> None:
+    """``_http`` is ground floor: the API can take its timeouts without the command line's dependencies."""
+    import subprocess
+
+    code = (
+        "import sys, mlflow_allowance._http\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('typer', 'click', 'mlflow.'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,6 +150,14 @@ class TestSelect:
         assert pre["winner"]["semver"] == "2.1rc1"
         lowest = as_json(cli.ok("select", "prod", "-m", "AImodel", *F1, "--minimize", "--json").stdout)
         assert lowest["winner"]["metric"] == 0.93
+
+    def test_no_pre_excludes_pre_releases_the_allowance_names(self, cli: Cli) -> None:
+        cli.ok("set", "prod", ">=2.1rc1")
+        named = as_json(cli.ok("select", "prod", "-m", "Other", "--json").stdout)
+        assert named["winner"]["semver"] == "2.1rc1"
+        refused = cli("select", "prod", "-m", "Other", "--no-pre", "--json")
+        assert refused.exit_code == 1
+        assert as_json(refused.stdout)["winner"] is None
 
     def test_require_tag(self, cli: Cli) -> None:
         data = as_json(
@@ -310,6 +319,7 @@ class TestCheck:
             "fixes": [],
             "repairs": [],
             "foreign_records": 0,
+            "remaining": [],
         }
 
     def test_json_of_a_violation(self, cli: Cli) -> None:
@@ -357,16 +367,82 @@ class TestHistory:
     def test_empty(self, cli: Cli) -> None:
         assert cli.ok("history").stdout == "no audit records\n"
 
+    def test_limit_0_gives_none_as_in_the_api(self, cli: Cli) -> None:
+        cli.ok("set", "prod", "<=1.0")
+        assert cli.ok("history", "--limit", "0").stdout == "no audit records\n"
+        assert as_json(cli.ok("history", "--limit", "0", "--json").stdout) == []
+
 
 class TestTagVersion:
     def test_tag_then_select_sees_it(self, cli: Cli) -> None:
         assert (
-            cli.ok("tag-version", "AImodel", "4", "v3.0.0").stdout == "AImodel/4: semantic version v3.0.0\n"
+            cli.ok("tag-version", "-m", "AImodel", "4", "v3.0.0").stdout
+            == "AImodel/4: semantic version v3.0.0\n"
         )
         data = as_json(cli.ok("select", "prod", "-m", "AImodel", "--json").stdout)
         assert data["winner"]["version"] == "4"
-        assert as_json(cli.ok("tag-version", "AImodel", "4", "3.1", "--json").stdout) == {
+        assert as_json(cli.ok("tag-version", "-m", "AImodel", "4", "3.1", "--json").stdout) == {
             "name": "AImodel",
             "version": "4",
             "semver": "3.1",
         }
+
+    def test_the_positional_model_still_works_with_a_warning(self, cli: Cli, store: Store) -> None:
+        result = cli("tag-version", "AImodel", "4", "3.2")
+        assert (result.exit_code, result.stdout) == (0, "AImodel/4: semantic version 3.2\n")
+        assert result.stderr == (
+            "warning: `mlflow-allowance tag-version NAME REGISTRY_VERSION SEMVER` is deprecated and stops "
+            "working in 0.3.0: write `mlflow-allowance tag-version --model AImodel 4 3.2`\n"
+        )
+
+    def test_the_positional_model_failing_is_still_one_line(self, cli: Cli) -> None:
+        result = cli("tag-version", "AImodel", "4", "abc")
+        assert result.exit_code == 2
+        assert error_line(result).startswith("Error: Invalid version 'abc'")
+
+    @pytest.mark.parametrize(
+        ("args", "says"),
+        [
+            pytest.param(["4", "3.2"], "Error: Missing option '--model' / '-m'", id="no-model"),
+            pytest.param(
+                ["-m", "AImodel", "AImodel", "4", "3.2"], "Error: Got unexpected extra argument", id="both"
+            ),
+        ],
+    )
+    def test_model_given_neither_or_twice_exits_2(
+        self, cli: Cli, store: Store, args: list[str], says: str
+    ) -> None:
+        before = store.state()
+        result = cli("tag-version", *args)
+        assert result.exit_code == 2
+        assert error_line(result).startswith(says)
+        assert store.state() == before
+
+
+class TestDashboard:
+    def test_environments_are_positional(self, cli: Cli, tmp_path: Path) -> None:
+        cli.ok("set", "prod", "<=1.0")
+        cli.ok("set", "int", "<=2.0")
+        out = tmp_path / "board.html"
+        assert cli.ok("dashboard", "int", "-o", str(out)).stdout == f"wrote {out}\n"
+        html = out.read_text("utf-8")
+        assert 'id="env-int"' in html
+        assert 'id="env-prod"' not in html
+
+    def test_env_option_still_works_with_a_warning(self, cli: Cli, tmp_path: Path) -> None:
+        cli.ok("set", "prod", "<=1.0")
+        cli.ok("set", "int", "<=2.0")
+        out = tmp_path / "board.html"
+        result = cli("dashboard", "-o", str(out), "--env", "int")
+        assert (result.exit_code, result.stdout) == (0, f"wrote {out}\n")
+        assert result.stderr == (
+            "warning: `mlflow-allowance dashboard --env ENV` is deprecated and stops working in 0.3.0: "
+            "name the environments first, `mlflow-allowance dashboard int`\n"
+        )
+        assert 'id="env-prod"' not in out.read_text("utf-8")
+
+    def test_a_bad_positional_environment_is_one_line(self, cli: Cli, tmp_path: Path) -> None:
+        result = cli("dashboard", "latest", "-o", str(tmp_path / "x.html"))
+        assert result.exit_code == 2
+        assert error_line(result).startswith("Error: Invalid environment 'latest'")
+        assert not (tmp_path / "x.html").exists()

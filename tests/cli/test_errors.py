@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import get_args
 
 import pytest
 from packaging.version import Version
+from typer.testing import CliRunner
 
 from mlflow_allowance import AllowanceClient
-from mlflow_allowance.errors import RegistryError
+from mlflow_allowance._cli_errors import HINTS
+from mlflow_allowance.cli import app
+from mlflow_allowance.errors import (
+    EnvironmentBusyError,
+    Hint,
+    RegistryError,
+    RegistryUnavailableError,
+    RollbackRefusedError,
+)
 from mlflow_allowance.testing import free_port
 
 from .conftest import Cli, Store, error_line
@@ -51,12 +61,14 @@ BAD_INPUT = [
     pytest.param(["check", "-m", "Nope"], "Error: registered model 'Nope' does not", id="check-unknown"),
     pytest.param(["history", "Latest"], "Error: Invalid environment 'Latest'", id="history-env"),
     pytest.param(
-        ["tag-version", "AImodel", "4", "abc"], "Error: Invalid version 'abc': expected", id="semver"
+        ["tag-version", "-m", "AImodel", "4", "abc"], "Error: Invalid version 'abc': expected", id="semver"
     ),
     pytest.param(
-        ["tag-version", "AImodel", "x", "1.0"], "Error: Invalid registry version 'x'", id="registry-version"
+        ["tag-version", "-m", "AImodel", "x", "1.0"],
+        "Error: Invalid registry version 'x'",
+        id="registry-version",
     ),
-    pytest.param(["tag-version", "AImodel", "99", "1.0"], "Error: ", id="unknown-version"),
+    pytest.param(["tag-version", "-m", "AImodel", "99", "1.0"], "Error: ", id="unknown-version"),
     pytest.param(
         ["unset", "prod", "-m", "Nope"], "Error: registered model 'Nope' does not", id="unset-unknown"
     ),
@@ -92,15 +104,15 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
             id="missing-model",
         ),
         pytest.param(
-            ["history", "--limit", "0"],
+            ["history", "--limit", "-1"],
             "Error: Invalid value for '--limit': "
             + (
-                "Input should be greater than or equal to 1 "
+                "Input should be greater than or equal to 0 "
                 if _TYPER_SAYS_INPUT_SHOULD
-                else "0 is not in the range x>=1. "
+                else "-1 is not in the range x>=0. "
             )
             + "(see mlflow-allowance history --help)",
-            id="limit-below-1",
+            id="limit-below-0",
         ),
         pytest.param(
             ["get", "prod", "--frobnicate"],
@@ -179,3 +191,96 @@ def test_tracking_and_registry_uri_options_select_the_store(cli: Cli, store: Sto
     uri = store.uri
     result = cli("--tracking-uri", uri, "--registry-uri", uri, "get", "prod", env=elsewhere)
     assert (result.exit_code, result.stdout) == (0, "<=1.0\n")
+
+
+class TestHints:
+    """An error's hints (settings that would remedy it, named in words below the faces) end its one line with
+    the command line's way to give each, from one table."""
+
+    def test_the_table_covers_every_hint(self) -> None:
+        assert set(HINTS) == set(get_args(Hint))
+
+    @pytest.mark.parametrize(
+        ("hint", "flag"),
+        [
+            pytest.param("tracking_uri", "--tracking-uri URI or MLFLOW_TRACKING_URI", id="tracking_uri"),
+            pytest.param("timeout", "--timeout SECONDS or MLFLOW_HTTP_REQUEST_TIMEOUT", id="timeout"),
+            pytest.param("wait", "--wait SECONDS", id="wait"),
+            pytest.param("force", "--force", id="force"),
+            pytest.param("fix", "`mlflow-allowance check --fix`", id="fix"),
+            pytest.param("target", "--target COL", id="target"),
+            pytest.param(
+                "evaluate",
+                "`mlflow-allowance evaluate ENV --model NAME --data PATH --target COL`",
+                id="evaluate",
+            ),
+        ],
+    )
+    def test_each_hint_renders_its_flag(
+        self, cli: Cli, monkeypatch: pytest.MonkeyPatch, hint: Hint, flag: str
+    ) -> None:
+        def failing(*args: object, **kwargs: object) -> None:
+            raise RollbackRefusedError("no going back", hints=(hint,))
+
+        monkeypatch.setattr(AllowanceClient, "rollback", failing)
+        result = cli("rollback", "prod", "-m", "AImodel")
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert error_line(result) == f"Error: no going back (use {flag})"
+
+    def test_several_hints_one_line_in_order_each_once(
+        self, cli: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def unreachable(*args: object, **kwargs: object) -> None:
+            raise RegistryUnavailableError(
+                "MLflow is unreachable while reading workspace allowances: http://x timed out.\n"
+                "Check the tracking URI and that the server is running",
+                hints=("tracking_uri", "timeout", "tracking_uri"),
+            )
+
+        monkeypatch.setattr(AllowanceClient, "get_allowance", unreachable)
+        result = cli("get", "prod")
+        assert result.exit_code == 2
+        assert error_line(result) == (
+            "Error: MLflow is unreachable while reading workspace allowances: http://x timed out. Check the "
+            "tracking URI and that the server is running (use --tracking-uri URI or MLFLOW_TRACKING_URI; "
+            "--timeout SECONDS or MLFLOW_HTTP_REQUEST_TIMEOUT)"
+        )
+
+    def test_a_busy_environment_says_wait_and_exits_3(
+        self, cli: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def busy(*args: object, **kwargs: object) -> None:
+            raise EnvironmentBusyError("another writer is changing prod; retry, or wait", hints=("wait",))
+
+        monkeypatch.setattr(AllowanceClient, "set_allowance", busy)
+        result = cli("set", "prod", "<=1.0")
+        assert result.exit_code == 3
+        assert error_line(result) == (
+            "Error: another writer is changing prod; retry, or wait (use --wait SECONDS)"
+        )
+
+    def test_a_flag_the_message_already_names_is_not_repeated(
+        self, cli: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def busy(*args: object, **kwargs: object) -> None:
+            raise EnvironmentBusyError("busy; retry, or wait with --wait SECONDS", hints=("wait",))
+
+        monkeypatch.setattr(AllowanceClient, "set_allowance", busy)
+        assert error_line(cli("set", "prod", "<=1.0")) == "Error: busy; retry, or wait with --wait SECONDS"
+
+    def test_commands_are_named_as_the_program_was_run(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def pending(*args: object, **kwargs: object) -> None:
+            raise RegistryError("a change is pending", hints=("fix",))
+
+        monkeypatch.setattr(AllowanceClient, "list_allowances", pending)
+        result = CliRunner().invoke(app, ["list"], prog_name="mlflow allowance")
+        assert result.stderr == "Error: a change is pending (use `mlflow allowance check --fix`)\n"
+
+    def test_an_unknown_hint_is_left_out(self, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        def failing(*args: object, **kwargs: object) -> None:
+            raise RegistryError("failed", hints=("tracking_uri", "telepathy"))  # type: ignore[arg-type]
+
+        monkeypatch.setattr(AllowanceClient, "list_allowances", failing)
+        assert error_line(cli("list")) == "Error: failed (use --tracking-uri URI or MLFLOW_TRACKING_URI)"

@@ -8,6 +8,7 @@ import pytest
 
 from mlflow_allowance import AllowanceClient
 from mlflow_allowance._dashboard._data import MAX_POINTS, Dashboard, EnvironmentView, Point, gather, thin
+from mlflow_allowance._writeahead import current_user
 from tests.fakes import InMemoryRegistry
 
 from .story import HOLDERS, play
@@ -31,12 +32,15 @@ class TestGather:
         assert holders == {env: [key] for env, key in HOLDERS.items()}
 
     def test_holder_says_who_moved_it_when_and_why(self, fake: InMemoryRegistry) -> None:
-        prod = _view(gather(AllowanceClient(registry=fake)), "prod")
+        client = AllowanceClient(registry=fake)
+        prod = _view(gather(client), "prod")
         (holder,) = prod.holders
         assert (holder.semver, holder.metric, holder.kind) == ("1.0", 0.995, "promotion")
         assert holder.reason == "MLmodel competes"
-        assert holder.moved_by
-        assert holder.moved_at
+        # The newest record of prod is the promotion that moved the alias to the holder: its user and time.
+        (last,) = client.history("prod", limit=1)
+        assert (last.kind, last.new, last.reason) == ("promotion", "MLmodel/1", "MLmodel competes")
+        assert (holder.moved_by, holder.moved_at) == (current_user(), last.time)
 
     def test_allowances_default_and_override(self, fake: InMemoryRegistry) -> None:
         client = AllowanceClient(registry=fake)

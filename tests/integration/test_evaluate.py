@@ -552,7 +552,11 @@ BAD_DATA: list[Any] = [
     ),
     pytest.param(lambda h, d: (_csv(h, d / "x.csv"), {"jobs": 0}), "Invalid jobs 0", id="jobs"),
     pytest.param(lambda h, d: (h, {"dataset": None}), "name the dataset", id="unnamed-frame"),
-    pytest.param(lambda h, d: (h, {"dataset": "wine@0a64f9dd"}), "Invalid dataset name", id="pinned-name"),
+    pytest.param(
+        lambda h, d: (h, {"dataset": "wine@0a64f9dd"}),
+        "names other content than the data given",
+        id="pinned-name",
+    ),
 ]
 
 

@@ -390,13 +390,15 @@ def policies(
 
 # =========================================================================================================
 # Value objects: records as the API builds and returns them, for the pickle, copy, hash and JSON laws of
-# test_value_object_laws.py. Metrics are finite here: NaN != NaN would fail an equality, not a round trip
-# (tests/test_api_traps.py shows non-finite metrics crossing JSON). Text is any Unicode, lone surrogates
-# included, where the package does not restrict it.
+# test_value_object_laws.py. Candidates, scores and audit details carry NaN and the infinities too: they
+# cross JSON as "NaN", "Infinity" and "-Infinity" and compare NaN as equal to NaN. Selections rank finite
+# metrics only: a verdict keeps its metric as a bare float, and NaN != NaN. Text is any Unicode, lone
+# surrogates included, where the package does not restrict it.
 # =========================================================================================================
 
 # This section's own imports, kept with it so that it can be read (and moved) as one piece.
 import dataclasses  # noqa: E402
+import math  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
@@ -419,6 +421,7 @@ from mlflow_allowance.selection import rank_candidates  # noqa: E402
 
 __all__ += [
     "allowance_changes",
+    "any_metric_values",
     "audit_records",
     "candidates_",
     "check_reports",
@@ -461,19 +464,27 @@ _ENVIRONMENT_NAMES = _weighted(
 _FINITE_METRICS = st.sampled_from(
     [0.0, -0.0, 0.5, 0.98, 1.0, sys.float_info.max, -sys.float_info.max, sys.float_info.min, 5e-324]
 ) | st.floats(allow_nan=False, allow_infinity=False)
+# Any float: the finite ones above, NaN (of any sign and payload) and the infinities.
+_ANY_METRICS = _FINITE_METRICS | st.sampled_from([math.nan, -math.nan, math.inf, -math.inf]) | st.floats()
 _METRIC_NAMES = st.sampled_from([METRIC, "loss"]) | _NAME_TEXT
 _REQUIRED_TAGS = st.dictionaries(_NAME_TEXT, _TEXT, max_size=2)
+
+
 # Candidates mostly carry the metrics policies mostly name, and policies mostly require no tag, so that
 # some selections have a winner (and a winner's allowance in their dict).
-_CANDIDATE_METRICS = st.builds(
-    lambda common, extra: {**extra, **common},
-    st.fixed_dictionaries({}, optional={METRIC: _FINITE_METRICS, "loss": _FINITE_METRICS}),
-    st.dictionaries(_NAME_TEXT, _FINITE_METRICS, max_size=1),
-)
+def _candidate_metrics(values: st.SearchStrategy[float]) -> st.SearchStrategy[dict[str, float]]:
+    return st.builds(
+        lambda common, extra: {**extra, **common},
+        st.fixed_dictionaries({}, optional={METRIC: values, "loss": values}),
+        st.dictionaries(_NAME_TEXT, values, max_size=1),
+    )
+
+
+_CANDIDATE_METRICS = _candidate_metrics(_FINITE_METRICS)
 _POLICY_TAGS: st.SearchStrategy[dict[str, str]] = st.one_of(st.just({}), st.just({}), _REQUIRED_TAGS)
 _HEX = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
 _JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | _FINITE_METRICS | _TEXT,
+    st.none() | st.booleans() | st.integers() | _ANY_METRICS | _TEXT,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(_TEXT, children, max_size=3),
     max_leaves=8,
 )
@@ -498,31 +509,45 @@ def finite_metric_values() -> st.SearchStrategy[float]:
     return _FINITE_METRICS
 
 
+def any_metric_values() -> st.SearchStrategy[float]:
+    """Any float: :func:`finite_metric_values`, NaN (any sign and payload) and the infinities."""
+    return _ANY_METRICS
+
+
 def json_details() -> st.SearchStrategy[dict[str, Any]]:
-    """A JSON object of up to four keys: nested lists and objects of text, numbers, booleans and null."""
+    """A JSON object of up to four keys: nested lists and objects of text, numbers (NaN and the infinities
+    included), booleans and null."""
     return _JSON_DETAILS
 
 
 # Mostly the pool's versions and READY, so that drawn allowances let some candidates win.
 _CANDIDATE_SEMVERS = st.sampled_from([*VERSION_POOL, None, "abc", "2.0.0-SNAPSHOT", ""]) | _VERSIONS
-_CANDIDATE_VALUES = st.builds(
-    Candidate,
-    name=_MODEL_NAME_TEXT,
-    version=st.integers(min_value=1, max_value=2**63),
-    semver=_CANDIDATE_SEMVERS,
-    metrics=_CANDIDATE_METRICS,
-    tags=st.dictionaries(_TEXT, _TEXT, max_size=3),
-    status=st.sampled_from(["READY"] * 6 + ["FAILED_REGISTRATION", "PENDING_REGISTRATION"]),
-    created_at=st.integers(min_value=0, max_value=2**53),
-    aliases=st.lists(_ENVIRONMENT_NAMES, max_size=2, unique=True).map(tuple),
-    run_id=st.none() | _HEX,
-    stage=st.sampled_from([None, "None", "Staging", "Production", "Archived"]),
-)
+
+
+def _candidate_values(metrics: st.SearchStrategy[dict[str, float]]) -> st.SearchStrategy[Candidate]:
+    return st.builds(
+        Candidate,
+        name=_MODEL_NAME_TEXT,
+        version=st.integers(min_value=1, max_value=2**63),
+        semver=_CANDIDATE_SEMVERS,
+        metrics=metrics,
+        tags=st.dictionaries(_TEXT, _TEXT, max_size=3),
+        status=st.sampled_from(["READY"] * 6 + ["FAILED_REGISTRATION", "PENDING_REGISTRATION"]),
+        created_at=st.integers(min_value=0, max_value=2**53),
+        aliases=st.lists(_ENVIRONMENT_NAMES, max_size=2, unique=True).map(tuple),
+        run_id=st.none() | _HEX,
+        stage=st.sampled_from([None, "None", "Staging", "Production", "Archived"]),
+    )
+
+
+# Finite metrics: what selections rank (see the note at the top of this section).
+_CANDIDATE_VALUES = _candidate_values(_CANDIDATE_METRICS)
+_ANY_CANDIDATE_VALUES = _candidate_values(_candidate_metrics(_ANY_METRICS))
 
 
 def candidates_() -> st.SearchStrategy[Candidate]:
-    """A registry version with every field drawn, finite metrics only (unlike :func:`candidates`)."""
-    return _CANDIDATE_VALUES
+    """A registry version with every field drawn, NaN and infinite metrics included."""
+    return _ANY_CANDIDATE_VALUES
 
 
 _POLICY_VALUES = st.builds(
@@ -808,7 +833,7 @@ _SCORES = st.builds(
     st.integers(min_value=1, max_value=2**31 - 1),
     _PINNED,
     st.dictionaries(
-        st.sampled_from([MLFLOW_METRIC, "accuracy_score", "log_loss"]) | _NAME_TEXT, _FINITE_METRICS
+        st.sampled_from([MLFLOW_METRIC, "accuracy_score", "log_loss"]) | _NAME_TEXT, _ANY_METRICS
     ),
     st.none() | _TEXT,
     st.none() | _HEX,
@@ -858,7 +883,8 @@ def dataset_infos() -> st.SearchStrategy[DatasetInfo]:
 
 
 def scores() -> st.SearchStrategy[Score]:
-    """A score of a model version on a pinned dataset: finite metrics, maybe an error and a run id."""
+    """A score of a model version on a pinned dataset: any metrics (NaN included), maybe an error and a run
+    id."""
     return _SCORES
 
 

@@ -7,7 +7,7 @@ import random
 from unittest import mock
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.version import Version
@@ -36,6 +36,10 @@ from .strategies import (
 _parser_text = st.text(alphabet="<>=!~*., vVxersion0123456789-+_abcdeprlost≤≥!", max_size=30)
 # Shared within a test case with the '===' clauses of allowances(), which respell its items.
 _version_lists = version_samples()
+# Each example of these laws builds allowances (parsing probes each for emptiness) and checks a list of
+# versions in several spellings: ~10 ms an example. Half the profile's examples keeps the fast lane within a
+# minute; a deeper profile still scales them up.
+_COSTLY = settings(max_examples=max(1, settings.default.max_examples // 2))
 _final_version_lists = st.lists(final_versions(), min_size=1, max_size=8)
 
 
@@ -93,6 +97,7 @@ def test_allows_agrees_with_packaging_on_final_versions(
 
 
 @given(pep440_allowances(), _version_lists)
+@_COSTLY
 def test_allows_agrees_with_packaging_when_prereleases_are_opted_in(
     allowance: VersionAllowance, sample: list[str]
 ) -> None:
@@ -109,6 +114,7 @@ def test_allows_agrees_with_packaging_when_prereleases_are_opted_in(
 @packaging_oracle
 @given(pep440_allowances(), _version_lists)
 @example(VersionAllowance.parse("<=2.0,!=2.0rc1"), ["1.5rc1"])
+@_COSTLY
 def test_prerelease_default_follows_packaging(allowance: VersionAllowance, sample: list[str]) -> None:
     """By default a pre-release is allowed exactly when some clause opts in, as SpecifierSet decides it."""
     specifiers = SpecifierSet(allowance.canonical if not allowance.is_any else "")
@@ -125,6 +131,7 @@ def test_prerelease_default_follows_packaging(allowance: VersionAllowance, sampl
 @example(VersionAllowance.parse("===1.0"), ["0!1.0", "01.0", "v1.0", "1.0.0"])
 @example(VersionAllowance.parse("===1.0.post1"), ["1.0-1", "1.0.POST1"])
 @example(VersionAllowance.parse("===1.0.dev1"), ["1.0.dev01", "1.0.DEV1"])
+@_COSTLY
 def test_allows_agrees_with_packaging_on_every_operator_and_spelling(
     allowance: VersionAllowance, sample: list[str]
 ) -> None:
@@ -155,6 +162,7 @@ def test_allows_agrees_with_packaging_on_every_operator_and_spelling(
 
 @packaging_oracle
 @given(specifier_allowances(), _version_lists, st.booleans())
+@_COSTLY
 def test_filter_agrees_with_packaging_on_every_operator_and_spelling(
     allowance: VersionAllowance, sample: list[str], prereleases: bool
 ) -> None:
@@ -193,6 +201,7 @@ def test_parse_rejects_exactly_what_packaging_finds_unsatisfiable(parts: list[st
 
 
 @given(allowances(), _version_lists, st.sampled_from([None, True, False]))
+@_COSTLY
 def test_filter_keeps_exactly_the_allowed_versions_in_order(
     allowance: VersionAllowance, sample: list[str], prereleases: bool | None
 ) -> None:
@@ -207,6 +216,7 @@ def test_filter_keeps_exactly_the_allowed_versions_in_order(
 
 
 @given(allowances(), _version_lists)
+@_COSTLY
 def test_highest_is_the_maximum_allowed_version(allowance: VersionAllowance, sample: list[str]) -> None:
     """highest(vs) is an allowed version no lower than any allowed version, or None if none is allowed."""
     allowed = [Version(v) for v in sample if allowance.allows(v)]
@@ -220,6 +230,7 @@ def test_highest_is_the_maximum_allowed_version(allowance: VersionAllowance, sam
 
 
 @given(allowances(), allowances(), _final_version_lists)
+@_COSTLY
 def test_intersection_allows_what_both_allow_on_final_versions(
     a: VersionAllowance, b: VersionAllowance, sample: list[str]
 ) -> None:
@@ -234,6 +245,7 @@ def test_intersection_allows_what_both_allow_on_final_versions(
 
 
 @given(allowances(), allowances(), _version_lists)
+@_COSTLY
 def test_intersection_allows_what_both_allow_with_prereleases(
     a: VersionAllowance, b: VersionAllowance, sample: list[str]
 ) -> None:
@@ -250,6 +262,7 @@ def test_intersection_allows_what_both_allow_with_prereleases(
 
 
 @given(allowances(), allowances(), _version_lists)
+@_COSTLY
 def test_intersection_admits_prereleases_by_its_combined_clauses(
     a: VersionAllowance, b: VersionAllowance, sample: list[str]
 ) -> None:
@@ -273,6 +286,7 @@ def test_intersection_admits_prereleases_by_its_combined_clauses(
 
 
 @given(allowances(), allowances(), _version_lists)
+@_COSTLY
 def test_compare_agrees_with_allows(a: VersionAllowance, b: VersionAllowance, sample: list[str]) -> None:
     """a.compare(b) agrees with allows() on every sampled version: WIDER means a allows all b allows,
     NARROWER the converse, EQUAL both, DISJOINT none in common."""
@@ -290,6 +304,7 @@ def test_compare_agrees_with_allows(a: VersionAllowance, b: VersionAllowance, sa
 
 
 @given(allowances(), allowances())
+@_COSTLY
 def test_compare_is_antisymmetric(a: VersionAllowance, b: VersionAllowance) -> None:
     """b.compare(a) is the mirror of a.compare(b): WIDER and NARROWER swap, the others stay."""
     mirror = {
@@ -303,6 +318,7 @@ def test_compare_is_antisymmetric(a: VersionAllowance, b: VersionAllowance) -> N
 @given(st.lists(colliding_clauses() | clauses(), min_size=1, max_size=4), st.randoms(use_true_random=False))
 @example(["<=1.0", "<=1.0.0"], random.Random(0))
 @example(["!=0.0.0.dev99+local", "!=0.dev99+local", ">=0.0.0"], random.Random(0))
+@_COSTLY
 def test_clause_order_never_changes_the_canonical_form(parts: list[str], rng: random.Random) -> None:
     """Reordering or repeating clauses never changes the allowance or its canonical form."""
     try:

@@ -60,9 +60,10 @@ from .strategies import (
 )
 
 # Records draw many parts (a promotion: a ranked selection, a record and a request), so fewer examples
-# keep the file to a few seconds; the laws are simple enough that this still finds what breaks them.
-RECORDS = settings(max_examples=30)
-TEXT = settings(max_examples=80)
+# keep the file to a few seconds; the laws are simple enough that this still finds what breaks them. The
+# deep profile (conftest.py) scales them up with its own count.
+RECORDS = settings(max_examples=max(30, settings().max_examples // 10))
+TEXT = settings(max_examples=max(80, settings().max_examples // 4))
 
 # (type, strategy): every type with to_dict()/from_dict().
 SERIALISABLE: list[Any] = [
