@@ -5,7 +5,7 @@ one JSON document on stdout with ``--json``. The table in docs/cli.md pairs each
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeGuard
 
@@ -43,8 +43,7 @@ from mlflow_allowance.errors import InputError, NoEligibleCandidateError
 from mlflow_allowance.selection import Selection
 
 if TYPE_CHECKING:
-    from mlflow_allowance.datasets import DatasetRef
-    from mlflow_allowance.outcomes import Evaluation
+    pass
 
 __all__: list[str] = []  # the commands are reached through the app
 
@@ -211,42 +210,42 @@ def promote(
     scored on that data, and the winner is the best --metric on it.
     """
     environment = validate_environment(env)
-    evaluation = None
-    # LEAD: the --evaluate orchestration (score, pin the dataset, then promote) is CLI-only; move it into
-    # AllowanceClient.promote.
-    if evaluate_first:
-        if data is None or metric is None:
-            raise InputError("--evaluate needs --data PATH, --target COL and --metric M to promote on")
-        if dataset is not None and "@" in dataset:
-            raise InputError("--evaluate names the dataset with --dataset NAME; its digest comes from --data")
-        evaluation = _evaluate(
-            ctx, environment, model, data, target, dataset, [metric], None, retry_failed, jobs, as_json
-        )
-        dataset = str(evaluation.dataset.ref)  # pinned: the content just scored, whatever comes next
-        if not as_json:
-            typer.echo(render.evaluation(evaluation))
-    elif data is not None or target is not None:
+    # The flags' own pairing; what evaluating first means (a metric, a pinned dataset) is the client's.
+    if evaluate_first and data is None:
+        raise InputError("--evaluate needs --data PATH and --target COL to score on")
+    if not evaluate_first and (data is not None or target is not None):
         raise InputError("--data and --target go with --evaluate (or use the evaluate command)")
     asked = request(model, metric, minimize, require_tag, pre, version_run_tag, dataset)
     try:
         promotion = client(ctx).promote(
-            environment, asked, dry_run=dry_run, stage=stage, reason=reason, wait=wait
+            environment,
+            asked,
+            dry_run=dry_run,
+            stage=stage,
+            reason=reason,
+            wait=wait,
+            data=data,
+            target=target,
+            jobs=jobs,
+            retry_failed=retry_failed,
+            progress=_progress(as_json),
         )
     except NoEligibleCandidateError as exc:
         payload: dict[str, Any] = {"environment": environment}
         if _is_selection(exc.selection):
             payload.update(exc.selection.to_dict())
         payload.update(changed=False, dry_run=dry_run, error=str(exc))
-        if evaluation is not None:
-            payload["evaluation"] = evaluation.to_dict()
+        if exc.evaluation is not None:
+            payload["evaluation"] = exc.evaluation.to_dict()
+            if not as_json:
+                typer.echo(render.evaluation(exc.evaluation))
         _report_no_winner(exc, environment, as_json=as_json, explain=explain, data=payload)
+    if promotion.evaluation is not None and not as_json:
+        typer.echo(render.evaluation(promotion.evaluation))
     if promotion.selection is not None:
         _warn_unscored(promotion.selection, as_json)
     if as_json:
-        document = promotion.to_dict()
-        if evaluation is not None:
-            document["evaluation"] = evaluation.to_dict()
-        _print_json(document)
+        _print_json(promotion.to_dict())
         return
     if explain and promotion.selection is not None:
         typer.echo(render.explain(environment, promotion.selection))
@@ -297,20 +296,17 @@ def evaluate(
     """
     environment = validate_environment(env)
     ref = None if dataset is None else dataset_ref(dataset)
-    if ref is not None and ref.digest is not None:
-        _check_digest(data, target, ref, model_type)
-    evaluation = _evaluate(
-        ctx,
+    evaluation = client(ctx).evaluate(
         environment,
         model,
         data,
-        target,
-        None if ref is None else ref.name,
-        metric or [],
-        model_type,
-        retry_failed,
-        jobs,
-        as_json,
+        target=target,
+        dataset=ref,
+        metrics=metric or [],
+        model_type=model_type,
+        retry_failed=retry_failed,
+        jobs=jobs,
+        progress=_progress(as_json),
     )
     if as_json:
         _print_json(evaluation.to_dict())
@@ -393,10 +389,7 @@ def check_(
     check(env=env, models=model)
     allowance = client(ctx)
     found = allowance.check(env, model or None, fix=fix, dataset=dataset, wait=wait)
-    remaining = found.violations
-    # LEAD: the re-check after --fix (what remains) is CLI-only; move it into AllowanceClient.check.
-    if fix and found.violations:
-        remaining = allowance.check(env, model or None).violations
+    remaining = found.remaining or ()
     if as_json:
         _print_json(found.to_dict())
     elif found.ok:
@@ -511,9 +504,7 @@ def dashboard(
     ctx: typer.Context,
     env: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="ENV", help="Only these environments (default: all).", show_default=False
-        ),
+        typer.Argument(metavar="ENV", help="Only these environments (default: all).", show_default=False),
     ] = None,
     output: Annotated[
         Path | None,
@@ -561,55 +552,20 @@ def dashboard(
 # Helpers ----------------------------------------------------------------------------------------------------
 
 
-def _check_digest(data: Path, target: str, ref: DatasetRef, model_type: str | None) -> None:
-    """Refuse data whose content is not the one ``ref`` pins, before anything is scored or written."""
-    # LEAD: this rule belongs in AllowanceClient.evaluate(dataset="NAME@DIGEST"), which prepares the data
-    # anyway; until then the command line prepares it once more to compare.
-    from mlflow_allowance import _evaluator
-
-    found = _evaluator.prepare(data, target=target, name=ref.name, model_type=model_type).info.ref
-    if found.digest != ref.digest:
-        raise InputError(
-            f"Invalid dataset {str(ref)!r}: the data in {str(data)!r} has digest {found.digest}, not "
-            f"{ref.digest} (name the dataset without @DIGEST to score this content)"
-        )
-
-
-def _evaluate(
-    ctx: typer.Context,
-    environment: str,
-    models: Sequence[str],
-    data: Path,
-    target: str | None,
-    dataset: str | None,
-    metrics: Sequence[str],
-    model_type: str | None,
-    retry_failed: bool,
-    jobs: int,
-    as_json: bool,
-) -> Evaluation:
-    """Run ``evaluate`` with progress on stderr (when it is a terminal and the output is not JSON)."""
+def _progress(as_json: bool) -> Callable[[int, int, float], None] | None:
+    """A progress line on stderr while versions are scored, when it is a terminal and the output is not
+    JSON; else none."""
     import sys
 
-    shown_progress = not as_json and sys.stderr.isatty()
+    if as_json or not sys.stderr.isatty():
+        return None
 
     def progress(done: int, total: int, elapsed: float) -> None:
         end = "\n" if done == total else ""
         sys.stderr.write(f"\rscored {done}/{total} versions, {elapsed:.1f} s{end}")
         sys.stderr.flush()
 
-    return client(ctx).evaluate(
-        environment,
-        models,
-        data,
-        target=target,
-        dataset=dataset,
-        metrics=metrics,
-        model_type=model_type,
-        retry_failed=retry_failed,
-        jobs=jobs,
-        progress=progress if shown_progress else None,
-    )
+    return progress
 
 
 def _warn_unscored(selection: Selection, as_json: bool) -> None:

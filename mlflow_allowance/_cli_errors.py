@@ -30,6 +30,7 @@ HINTS: Mapping[Hint, str] = {
     "fix": "`{prog} check --fix`",
     "target": "--target COL",
     "evaluate": "`{prog} evaluate ENV --model NAME --data PATH --target COL`",
+    "metric": "--metric M",
 }
 
 #: Longest run of non-blank characters an error line repeats; longer ones (huge input) are cut.

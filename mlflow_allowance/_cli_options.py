@@ -156,11 +156,6 @@ def request(
     dataset: str | None = None,
 ) -> SelectionRequest:
     """The one selection request ``select`` and ``promote`` build from their shared options."""
-    # LEAD: CLI-only rules (a metric for --minimize, a metric for --dataset), to move into SelectionRequest.
-    if minimize and metric is None:
-        raise InputError("--minimize needs --metric M: without a metric the latest semantic version wins")
-    if dataset is not None and metric is None:
-        raise InputError(f"--dataset needs --metric M: the metric to judge on {dataset}, e.g. --metric F1")
     return SelectionRequest(
         models,
         metric=metric,

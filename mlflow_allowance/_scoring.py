@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -58,9 +59,10 @@ def score(
     )
     info = prepared.info
     if ref is not None and ref.pinned and ref != info.ref:
+        where = f"the data in {str(data)!r}" if isinstance(data, str | os.PathLike) else "the data given"
         raise InputError(
-            f"dataset {ref} names other content than the data given, whose digest is {info.ref.digest}: "
-            f"name it {ref.name} (or {info.ref})"
+            f"Invalid dataset {str(ref)!r}: {where} has digest {info.ref.digest}, not {ref.digest} (name the "
+            "dataset without @DIGEST to score this content)"
         )
     _check_metrics(metrics, info.model_type)
     selection = select()

@@ -313,7 +313,9 @@ class AllowanceClient:
         evaluation = None
         if data is not None:
             if request.metric is None:
-                raise InputError("evaluating before promoting needs a metric to promote on, e.g. F1")
+                raise InputError(
+                    "evaluating before promoting needs a metric to promote on, e.g. F1", hints=("metric",)
+                )
             named = dataset if dataset is not None else request.dataset
             evaluation = self.evaluate(
                 env,

@@ -86,7 +86,7 @@ def redact(text: str) -> str:
 #: The settings a message below the faces may point to (``AllowanceError.hints``); each face says how they
 #: are given there (the CLI: ``--tracking-uri``, ``--timeout SECONDS``, ...), so messages from the core and
 #: the seam name no command-line flag.
-Hint = Literal["tracking_uri", "timeout", "wait", "force", "fix", "target", "evaluate"]
+Hint = Literal["tracking_uri", "timeout", "wait", "force", "fix", "target", "evaluate", "metric"]
 
 
 class AllowanceError(Exception):

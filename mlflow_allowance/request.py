@@ -69,7 +69,9 @@ class SelectionRequest:
         set_(self, "models", _model_names(models))
         options = _judging_options(metric, maximize, required_tags, prereleases, dataset)
         if options[0] is None and options[1] is False:
-            raise InputError("minimizing needs a metric: without one the latest semantic version wins")
+            raise InputError(
+                "minimizing needs a metric: without one the latest semantic version wins", hints=("metric",)
+            )
         for name, value in zip(_OPTION_FIELDS, options, strict=True):
             set_(self, name, value)
         if version_run_tag is not None and (

@@ -493,7 +493,9 @@ def _judging_options(
         raise TypeError(f"prereleases must be True, False or None, not {shown(prereleases)}")
     ref = None if dataset is None else DatasetRef.of(dataset)
     if ref is not None and name is None:
-        raise InputError(f"a dataset needs a metric to judge by: name one, e.g. F1 on {ref}")
+        raise InputError(
+            f"a dataset needs a metric to judge by: name one, e.g. F1 on {ref}", hints=("metric",)
+        )
     return name, maximize, tags, prereleases, ref
 
 

@@ -143,9 +143,7 @@ def gather(
     report = client.check(envs[0] if len(envs) == 1 else None)
     reader = params if params is not None else client.run_params
     views = tuple(
-        _environment(
-            client, env, registered, allowances, timeline, report.violations, reader, wanted
-        )
+        _environment(client, env, registered, allowances, timeline, report.violations, reader, wanted)
         for env in envs
     )
     shown = set(envs)

@@ -348,7 +348,7 @@ SELECTION_OPTIONS = [
         id="promote-metric",
     ),
     case(
-        "select", "prod", "-m", "AImodel", "--minimize", says="--minimize needs --metric", id="minimize-alone"
+        "select", "prod", "-m", "AImodel", "--minimize", says="minimizing needs a metric", id="minimize-alone"
     ),
     case(
         "select", "prod", "-m", "AImodel", "--require-tag", "validated", says="KEY=VALUE", id="tag-no-equals"
@@ -669,7 +669,7 @@ DATASETS = [
         "AImodel",
         "--dataset",
         "wine",
-        says="--dataset needs --metric",
+        says="a dataset needs a metric to judge by: name one, e.g. F1 on wine (use --metric M)",
         id="ds-no-metric",
     ),
     case(
@@ -745,7 +745,7 @@ DATASETS = [
         "F1",
         "--dataset",
         "a@b",
-        says="its digest comes from --data",
+        says="Invalid dataset 'a@b'",
         id="ds-evaluate-pinned",
     ),
     case(

@@ -53,7 +53,9 @@ BAD_INPUT = [
         id="require-tag",
     ),
     pytest.param(
-        ["select", "prod", "-m", "AImodel", "--minimize"], "Error: --minimize needs --metric M", id="minimize"
+        ["select", "prod", "-m", "AImodel", "--minimize"],
+        "Error: minimizing needs a metric: without one the latest semantic version wins (use --metric M)",
+        id="minimize",
     ),
     pytest.param(
         ["rollback", "prod", "-m", "Nope"], "Error: registered model 'Nope' does not", id="rollback-unknown"

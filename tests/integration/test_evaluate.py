@@ -554,7 +554,7 @@ BAD_DATA: list[Any] = [
     pytest.param(lambda h, d: (h, {"dataset": None}), "name the dataset", id="unnamed-frame"),
     pytest.param(
         lambda h, d: (h, {"dataset": "wine@0a64f9dd"}),
-        "names other content than the data given",
+        "Invalid dataset 'wine@0a64f9dd': the data given has digest",
         id="pinned-name",
     ),
 ]

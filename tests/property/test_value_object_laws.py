@@ -235,6 +235,16 @@ def test_clause_list_is_joined_text(items: list[str]) -> None:
     assert VersionAllowance(items) == joined
 
 
+@TEXT
+@given(allowances())
+def test_an_allowance_equals_its_text_and_counts_its_clauses(allowance: VersionAllowance) -> None:
+    """An allowance equals its canonical text, from either side (as packaging's ``SpecifierSet`` equals its
+    string), and ``len`` counts the clauses of that text (``*`` has none)."""
+    assert allowance == allowance.canonical
+    assert allowance.canonical == allowance
+    assert len(allowance) == (0 if allowance.is_any else allowance.canonical.count(",") + 1)
+
+
 @RECORDS
 @given(allowances())
 def test_parse_of_an_allowance_is_itself(allowance: VersionAllowance) -> None:

@@ -54,6 +54,19 @@ def test_order_is_pep440_order(left: str, right: str) -> None:
     assert (SemanticVersion.parse(left) == SemanticVersion.parse(right)) == (Version(left) == Version(right))
 
 
+@given(st.lists(st.tuples(versions(), st.booleans()), max_size=6))
+@example([("2.0", True), ("v1.0.0", False), ("1.0rc1", True)])
+def test_a_mix_with_packaging_versions_sorts_by_value(items: list[tuple[str, bool]]) -> None:
+    """A list mixing SemanticVersion and packaging's Version sorts (it never raises) into the order of
+    their values, and each equals, and hashes as, the Version of its text."""
+    mixed = [SemanticVersion.parse(text) if ours else Version(text) for text, ours in items]
+    ordered = sorted(mixed)
+    assert [Version(str(item)) for item in ordered] == sorted(Version(text) for text, _ in items)
+    for (text, _), item in zip(items, mixed, strict=True):
+        assert item == Version(text)
+        assert hash(item) == hash(Version(text))
+
+
 @given(versions())
 def test_canonical_spelling_round_trips(text: str) -> None:
     """Parsing a version's canonical spelling gives an equal version with the same canonical spelling."""
