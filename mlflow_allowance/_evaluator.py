@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlflow_allowance._clock import now_ms
 from mlflow_allowance._schema import (
     SCORE_DATASET,
     SCORE_DIGEST,
@@ -113,7 +114,7 @@ def prepare(data: object, *, target: str | None, name: str | None, model_type: s
             "a classifier cannot be scored on it"
         )
     digest = _digest(frame, source, target, ref.name)
-    info = DatasetInfo(ref.__class__(ref.name, digest), source or "", target, len(frame), kind, _now_ms())
+    info = DatasetInfo(ref.__class__(ref.name, digest), source or "", target, len(frame), kind, now_ms())
     return Prepared(info, frame)
 
 
@@ -372,10 +373,6 @@ def _describe(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
     return redact(text)[:_ERROR_LIMIT]
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @contextlib.contextmanager

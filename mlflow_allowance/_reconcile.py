@@ -19,7 +19,7 @@ from mlflow_allowance.audit import ALIAS_KINDS, AuditRecord
 from mlflow_allowance.errors import InputError, NotFoundError, shown
 from mlflow_allowance.outcomes import CheckReport, Promotion, Violation, resolve_allowance
 from mlflow_allowance.selection import within
-from mlflow_allowance.versions import _parse_or_none
+from mlflow_allowance.versions import _parse_or_none, version_key
 
 if TYPE_CHECKING:
     from mlflow_allowance._seam import RegisteredModel, RegistryProtocol
@@ -162,7 +162,7 @@ class Reconciler:
                         None,
                         allowance(expected[0] if expected else holders[0][0]),
                         "@{} is held by {} models: {}".format(
-                            env, len(holders), ", ".join(f"{n}/{v}" for n, v in holders)
+                            env, len(holders), ", ".join(version_key(n, v) for n, v in holders)
                         ),
                         "two-holders",
                         None if last is None else last.record_id,
@@ -327,7 +327,7 @@ class Reconciler:
             name, version = violation.model, violation.version
             reason = f"check --fix: {violation.problem}"
             mirrored: dict[str, Any] = {"models": [name], "stage": stage}
-            key = f"{name}/{version}"
+            key = version_key(name, version)
 
             def mirror() -> None:
                 self._registry.transition_stage(name, version, stage)

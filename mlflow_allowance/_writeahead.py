@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mlflow_allowance._clock import now_ms
 from mlflow_allowance._schema import LEASE_SECONDS
 from mlflow_allowance.audit import AuditKind, AuditRecord, AuditState
 from mlflow_allowance.errors import EnvironmentBusyError, InputError, NotFoundError, shown
@@ -214,10 +215,6 @@ def retrying(wait: float, attempt: Callable[[], _T]) -> _T:
                 raise
             time.sleep(min(left, pause * (0.5 + random.random())))
             pause = min(pause * 2, 2.0)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def lease_seconds() -> float:

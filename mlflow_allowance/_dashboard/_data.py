@@ -8,11 +8,11 @@ the parameters of the (at most three) versions compared. Nothing here writes to 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from mlflow_allowance._clock import now_ms
 from mlflow_allowance._environments import validate_environment, validate_model_name
 from mlflow_allowance.audit import ALIAS_KINDS, AuditRecord
 from mlflow_allowance.errors import redact
@@ -139,7 +139,7 @@ def gather(
         # Environments the package knows of; other aliases (``champion``, say) are not environments.
         envs = sorted({a.environment for a in allowances} | {r.environment for r in timeline})
     if not envs:
-        return Dashboard(redact(client.tracking_uri), int(time.time() * 1000), ())
+        return Dashboard(redact(client.tracking_uri), now_ms(), ())
     report = client.check(envs[0] if len(envs) == 1 else None)
     reader = params if params is not None else client.run_params
     views = tuple(
@@ -149,7 +149,7 @@ def gather(
     shown = set(envs)
     return Dashboard(
         tracking_uri=redact(client.tracking_uri),
-        generated_at=int(time.time() * 1000),
+        generated_at=now_ms(),
         environments=views,
         timeline=tuple(r for r in timeline if r.environment in shown),
         checked=report.checked,

@@ -39,7 +39,9 @@ _version_lists = version_samples()
 # Each example of these laws builds allowances (parsing probes each for emptiness) and checks a list of
 # versions in several spellings: ~10 ms an example. Half the profile's examples keeps the fast lane within a
 # minute; a deeper profile still scales them up.
-_COSTLY = settings(max_examples=max(1, settings.default.max_examples // 2))
+_ACTIVE = settings.default
+assert _ACTIVE is not None  # conftest loads a profile before the laws are collected
+_COSTLY = settings(max_examples=max(1, _ACTIVE.max_examples // 2))
 _final_version_lists = st.lists(final_versions(), min_size=1, max_size=8)
 
 
