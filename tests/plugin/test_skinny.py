@@ -85,11 +85,12 @@ BARE_SCRIPT = """\
 import importlib.util
 
 import mlflow_allowance
+from mlflow_allowance.errors import MissingExtraError
 
 print(importlib.util.find_spec("mlflow"))
 try:
     mlflow_allowance.AllowanceClient(tracking_uri="http://127.0.0.1:1")
-except mlflow_allowance.MissingExtraError as exc:
+except MissingExtraError as exc:
     print(exc)
 """
 MISSING_EXTRA = (
