@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from mlflow_allowance.versions import InputTypeError
+from mlflow_allowance.errors import InputTypeError
 
 __all__ = ["NON_FINITE", "decode_number", "encode_number", "json_safe", "number_key", "number_source"]
 
@@ -79,7 +79,7 @@ def number_key(value: float) -> object:
 
 def json_safe(value: Any, where: str = "value") -> Any:
     """``value`` with every non-finite float encoded and tuples as lists; an
-    :class:`~mlflow_allowance.versions.InputTypeError` (a ``TypeError``) naming ``where`` for anything JSON
+    :class:`~mlflow_allowance.errors.InputTypeError` (a ``TypeError``) naming ``where`` for anything JSON
     cannot hold as it is (a set, bytes, an object, a mapping with a key other than text).
 
     >>> json_safe({"runs": [1, 2.5, float("nan")], "ok": True, "note": None})
@@ -87,7 +87,7 @@ def json_safe(value: Any, where: str = "value") -> Any:
     >>> json_safe({"s": {1, 2}}, "details")
     Traceback (most recent call last):
     ...
-    mlflow_allowance.versions.InputTypeError: details['s'] is a set; expected JSON: text, numbers, ...
+    mlflow_allowance.errors.InputTypeError: details['s'] is a set; expected JSON: text, numbers, ...
     """
     if value is None or isinstance(value, str | bool | int):
         return value

@@ -32,10 +32,16 @@ from typing import TypeVar
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.version import Version
 
-from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError, shown
-from mlflow_allowance.versions import InputTypeError, SemanticVersion, VersionTypeError
+from mlflow_allowance.errors import (
+    AllowanceTypeError,
+    InvalidAllowanceError,
+    InvalidVersionError,
+    VersionTypeError,
+    shown,
+)
+from mlflow_allowance.versions import SemanticVersion
 
-__all__ = ["AllowanceComparison", "AllowanceTypeError", "VersionAllowance"]
+__all__ = ["AllowanceComparison", "VersionAllowance"]
 
 #: Longer text is rejected before it is parsed; real allowances are a few dozen characters.
 MAX_ALLOWANCE_LENGTH = 1000
@@ -54,10 +60,6 @@ _LEADING_OP = re.compile(r"^(===|~=|==|!=|<=|>=|<|>|=)")
 _TRAILING_OP = re.compile(r"(===|==|<=|>=|<|>|=)$")
 _FLIPPED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "=": "==", "==": "==", "===": "==="}
 _OP_RANK = {"===": 0, "==": 1, "~=": 2, ">=": 3, ">": 4, "<=": 5, "<": 6, "!=": 7}
-
-
-class AllowanceTypeError(InvalidAllowanceError, InputTypeError):
-    """An allowance was expected and something that is neither text nor an allowance was given."""
 
 
 class AllowanceComparison(enum.Enum):
@@ -105,7 +107,7 @@ class VersionAllowance:
         >>> VersionAllowance(2.0)
         Traceback (most recent call last):
         ...
-        mlflow_allowance.allowance.AllowanceTypeError: VersionAllowance takes a string, an iterable of ...
+        mlflow_allowance.errors.AllowanceTypeError: VersionAllowance takes a string, an iterable of ...
         """
         if isinstance(clauses, VersionAllowance):
             specs: tuple[Specifier, ...] = clauses._specs
@@ -210,13 +212,13 @@ class VersionAllowance:
         >>> VersionAllowance.parse("===1.0").allows("1.0"), VersionAllowance.parse("===1.0").allows("01.0")
         (True, False)
 
-        Anything but those three is a :class:`~mlflow_allowance.versions.VersionTypeError` (a ``TypeError``
+        Anything but those three is a :class:`~mlflow_allowance.errors.VersionTypeError` (a ``TypeError``
         and an :class:`InvalidVersionError`):
 
         >>> VersionAllowance("<=2.0").allows(2.0)
         Traceback (most recent call last):
         ...
-        mlflow_allowance.versions.VersionTypeError: allows() needs a version string, a SemanticVersion or ...
+        mlflow_allowance.errors.VersionTypeError: allows() needs a version string, a SemanticVersion or ...
         """
         if isinstance(version, SemanticVersion):
             return self._allows_value(version.value, version.text, prereleases)

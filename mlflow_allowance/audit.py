@@ -25,9 +25,8 @@ from typing import Any, Literal, cast
 from mlflow_allowance._frozen import FrozenDict, freeze, thaw
 from mlflow_allowance._numbers import json_safe
 from mlflow_allowance._schema import PREFIX, TAG_VALUE_LIMIT
-from mlflow_allowance.errors import InputError, shown
+from mlflow_allowance.errors import InputError, InputTypeError, shown
 from mlflow_allowance.request import SelectionRequest
-from mlflow_allowance.versions import InputTypeError
 
 __all__ = ["ALIAS_KINDS", "AuditKind", "AuditRecord", "AuditState"]
 
@@ -66,7 +65,7 @@ class AuditRecord:
     ``time`` is milliseconds since the epoch (UTC). ``details`` is frozen JSON (mappings become
     :class:`FrozenDict`, lists tuples, NaN and the infinities the strings ``"NaN"``, ``"Infinity"`` and
     ``"-Infinity"``); anything JSON cannot hold is refused at construction, not when the record is
-    written (:class:`~mlflow_allowance.versions.InputTypeError`, an ``InputError`` and a ``TypeError``).
+    written (:class:`~mlflow_allowance.errors.InputTypeError`, an ``InputError`` and a ``TypeError``).
     A promotion's details hold the :attr:`request` it replays. ``seq`` numbers
     the environment's records 1, 2, 3, ... in the order their changes were made, whatever the clocks of
     the machines that made them (``None`` on records written before 0.2); ``state`` says whether the

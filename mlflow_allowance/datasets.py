@@ -28,8 +28,7 @@ from typing import Any
 
 from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance._numbers import decode_number, encode_number, number_key
-from mlflow_allowance.errors import InputError, shown
-from mlflow_allowance.versions import InputTypeError
+from mlflow_allowance.errors import InputError, InputTypeError, shown
 
 __all__ = ["EVALUATOR_METRICS", "METRIC_ALIASES", "DatasetInfo", "DatasetRef", "Score", "evaluator_metric"]
 
@@ -104,7 +103,7 @@ class DatasetRef:
 
     Unpinned (``wine-holdout``) means the dataset's current content: the digest last evaluated under that
     name. Checked on construction (a name or digest that is not text is an
-    :class:`~mlflow_allowance.versions.InputTypeError`, an ``InputError`` and a ``TypeError``):
+    :class:`~mlflow_allowance.errors.InputTypeError`, an ``InputError`` and a ``TypeError``):
 
     >>> DatasetRef("wine@holdout")
     Traceback (most recent call last):
@@ -142,7 +141,7 @@ class DatasetRef:
         """``NAME`` or ``NAME@DIGEST``; space around the name and the digest is dropped.
 
         Text that names no dataset is an :class:`InputError`; anything but text an
-        :class:`~mlflow_allowance.versions.InputTypeError` (an ``InputError`` and a ``TypeError``), the rule
+        :class:`~mlflow_allowance.errors.InputTypeError` (an ``InputError`` and a ``TypeError``), the rule
         ``SemanticVersion.parse`` and ``VersionAllowance.parse`` follow too.
 
         >>> DatasetRef.parse(" wine @ 0a64f9dd ")
@@ -150,7 +149,7 @@ class DatasetRef:
         >>> DatasetRef.parse(3)
         Traceback (most recent call last):
         ...
-        mlflow_allowance.versions.InputTypeError: Invalid dataset reference 3: expected text NAME or ...
+        mlflow_allowance.errors.InputTypeError: Invalid dataset reference 3: expected text NAME or ...
         """
         if not isinstance(text, str):
             raise InputTypeError(

@@ -25,9 +25,11 @@ import re
 
 __all__ = [
     "AllowanceError",
+    "AllowanceTypeError",
     "EnvironmentBusyError",
     "Hint",
     "InputError",
+    "InputTypeError",
     "InvalidAllowanceError",
     "InvalidEnvironmentError",
     "InvalidModelNameError",
@@ -38,6 +40,7 @@ __all__ = [
     "RegistryError",
     "RegistryUnavailableError",
     "RollbackRefusedError",
+    "VersionTypeError",
 ]
 
 #: Longest echo of a user's input in an error message; longer input is cut and its length given.
@@ -119,6 +122,23 @@ class InvalidAllowanceError(InputError):
 
 class InvalidVersionError(InputError):
     """A semantic version could not be parsed."""
+
+
+class InputTypeError(InputError, TypeError):
+    """Something the user gave has the wrong type (a number where text goes, a set where JSON goes).
+
+    The one rule for a wrong type at the door: a ``TypeError``, as Python has it, that is also in the
+    package's tree (an :class:`~mlflow_allowance.errors.InputError`), so a caller handling user input
+    catches one error.
+    """
+
+
+class VersionTypeError(InvalidVersionError, InputTypeError):
+    """A version was expected and something that is neither text nor a version was given."""
+
+
+class AllowanceTypeError(InvalidAllowanceError, InputTypeError):
+    """An allowance was expected and something that is neither text nor an allowance was given."""
 
 
 class InvalidEnvironmentError(InputError):

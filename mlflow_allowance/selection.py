@@ -38,8 +38,8 @@ from mlflow_allowance._frozen import FrozenDict
 from mlflow_allowance._numbers import decode_number, encode_number, number_key, number_source
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.datasets import DatasetRef, evaluator_metric
-from mlflow_allowance.errors import InputError, shown
-from mlflow_allowance.versions import InputTypeError, SemanticVersion, _parse_or_none, version_key
+from mlflow_allowance.errors import InputError, InputTypeError, shown
+from mlflow_allowance.versions import SemanticVersion, _parse_or_none, version_key
 
 __all__ = ["Candidate", "Selection", "SelectionPolicy", "Verdict", "rank_candidates", "within"]
 

@@ -22,9 +22,9 @@ from typing import Literal
 
 from packaging.version import Version
 
-from mlflow_allowance.errors import InputError, InvalidVersionError, shown
+from mlflow_allowance.errors import InputError, InvalidVersionError, VersionTypeError, shown
 
-__all__ = ["BumpPart", "InputTypeError", "SemanticVersion", "VersionTypeError", "version_key"]
+__all__ = ["BumpPart", "SemanticVersion", "version_key"]
 
 BumpPart = Literal["major", "minor", "patch"]
 _BUMP_INDEX = {"major": 0, "minor": 1, "patch": 2}
@@ -35,19 +35,6 @@ _EXPECTED = (
     "expected a PEP 440 version ('2.0', '1.0.post1', '2.0rc1', '1!1.0') "
     "or SemVer ('v2.0.0', '2.0.0-rc.1+build.5')"
 )
-
-
-class InputTypeError(InputError, TypeError):
-    """Something the user gave has the wrong type (a number where text goes, a set where JSON goes).
-
-    The one rule for a wrong type at the door: a ``TypeError``, as Python has it, that is also in the
-    package's tree (an :class:`~mlflow_allowance.errors.InputError`), so a caller handling user input
-    catches one error.
-    """
-
-
-class VersionTypeError(InvalidVersionError, InputTypeError):
-    """A version was expected and something that is neither text nor a version was given."""
 
 
 def version_key(name: str, version: int | str) -> str:

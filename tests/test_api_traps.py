@@ -35,12 +35,17 @@ from mlflow_allowance import (
     SemanticVersion,
     VersionAllowance,
 )
-from mlflow_allowance.allowance import AllowanceComparison, AllowanceTypeError
+from mlflow_allowance.allowance import AllowanceComparison
 from mlflow_allowance.datasets import DatasetRef
-from mlflow_allowance.errors import InvalidAllowanceError, InvalidVersionError
+from mlflow_allowance.errors import (
+    AllowanceTypeError,
+    InputTypeError,
+    InvalidAllowanceError,
+    InvalidVersionError,
+    VersionTypeError,
+)
 from mlflow_allowance.outcomes import EffectiveAllowance, Violation
 from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
-from mlflow_allowance.versions import InputTypeError, VersionTypeError
 
 FLUENT = [
     "check",

@@ -22,8 +22,8 @@ from mlflow_allowance.datasets import (
     Score,
     evaluator_metric,
 )
+from mlflow_allowance.errors import InputTypeError
 from mlflow_allowance.selection import Candidate, SelectionPolicy, rank_candidates
-from mlflow_allowance.versions import InputTypeError
 
 ROOT = Path(__file__).resolve().parent.parent
 WINE = DatasetRef("wine-holdout", "0a64f9dd")
