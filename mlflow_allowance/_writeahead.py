@@ -44,6 +44,7 @@ __all__ = [
     "split_key",
     "stage_behind",
     "strings",
+    "wait_seconds",
 ]
 
 #: Overrides :data:`~mlflow_allowance._schema.LEASE_SECONDS` (tests shorten it).
@@ -200,11 +201,16 @@ def allowance_text(allowance: VersionAllowance | None) -> str | None:
     return None if allowance is None else allowance.canonical
 
 
-def retrying(wait: float, attempt: Callable[[], _T]) -> _T:
-    """``attempt()``, again after a pause while another writer holds the environment, up to ``wait`` s."""
+def wait_seconds(wait: object) -> float:
+    """``wait``, checked to be a number of seconds to wait for another writer (0 or more)."""
     if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait < math.inf:
         raise InputError(f"Invalid wait {shown(wait)}: expected seconds, 0 or more")
-    deadline = time.monotonic() + wait
+    return wait
+
+
+def retrying(wait: float, attempt: Callable[[], _T]) -> _T:
+    """``attempt()``, again after a pause while another writer holds the environment, up to ``wait`` s."""
+    deadline = time.monotonic() + wait_seconds(wait)
     pause = 0.1
     while True:
         try:

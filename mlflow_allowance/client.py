@@ -17,7 +17,14 @@ from mlflow_allowance._reconcile import Reconciler
 from mlflow_allowance._schema import VERSION_TAG, allowance_tag, environments_of
 from mlflow_allowance._scoring import check_jobs, dataset_ref, score
 from mlflow_allowance._seam import ScoringTarget
-from mlflow_allowance._writeahead import Move, WriteAhead, allowance_text, retrying, split_key
+from mlflow_allowance._writeahead import (
+    Move,
+    WriteAhead,
+    allowance_text,
+    retrying,
+    split_key,
+    wait_seconds,
+)
 from mlflow_allowance.allowance import VersionAllowance
 from mlflow_allowance.audit import ALIAS_KINDS, AuditKind, AuditRecord
 from mlflow_allowance.datasets import DatasetInfo, DatasetRef
@@ -309,7 +316,7 @@ class AllowanceClient:
             dataset=None if dataset is None or data is not None else dataset_ref(dataset),
         )
         stage, reason = _stage(stage), _reason(reason)
-        retrying(wait, lambda: None)  # a bad wait is refused before anything is scored
+        wait = wait_seconds(wait)  # a bad wait is refused before anything is scored
         evaluation = None
         if data is not None:
             if request.metric is None:

@@ -16,7 +16,7 @@ from mlflow_allowance._clock import now_ms
 from mlflow_allowance._environments import validate_environment, validate_model_name
 from mlflow_allowance.audit import ALIAS_KINDS, AuditRecord
 from mlflow_allowance.errors import redact
-from mlflow_allowance.outcomes import EffectiveAllowance, Violation
+from mlflow_allowance.outcomes import EffectiveAllowance, Violation, resolve_allowance
 from mlflow_allowance.request import SelectionRequest
 from mlflow_allowance.selection import Selection, Verdict
 
@@ -204,7 +204,9 @@ def _environment(
     reader: ParamsReader,
     wanted: set[str] | None,
 ) -> EnvironmentView:
-    default = client.get_allowance(env)
+    # The stored default is among the allowances already read; without one, the rule says what applies.
+    stored = next((a for a in allowances if a.environment == env and a.model is None), None)
+    default = stored if stored is not None else resolve_allowance(env, None, {})
     overrides = tuple(a for a in allowances if a.environment == env and a.model is not None)
     history = tuple(r for r in timeline if r.environment == env)
     last = next((r.request for r in history if r.kind == "promotion" and r.request is not None), None)
